@@ -1,0 +1,140 @@
+//! CodeDeploy: reporting a lifecycle hook's verdict, reading a deployment's AppSpec,
+//! finding and stopping in-flight deployments.
+
+use aws_sdk_codedeploy::Client;
+use aws_sdk_codedeploy::types::{DeploymentStatus, LifecycleEventStatus, RevisionLocationType};
+
+use crate::error::AwsCallError;
+
+/// A hook's verdict as CodeDeploy records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookStatus {
+    Succeeded,
+    Failed,
+}
+
+/// How a report ended. Lambda retries an async hook invocation, so CodeDeploy may already
+/// hold a verdict for this execution: that counts as reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reported {
+    Recorded,
+    AlreadyCompleted,
+}
+
+/// The deployment's revision as text, in the form it was registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revision {
+    /// `AppSpecContent.content`: JSON or YAML.
+    AppSpecContent(String),
+    /// The deprecated `String` revision type: JSON or YAML in `string.content`.
+    LegacyString(String),
+    /// No inline revision (for example an S3 location): the caller must fall back.
+    NotInline,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeDeploy {
+    client: Client,
+}
+
+impl CodeDeploy {
+    pub fn new(client: Client) -> Self {
+        CodeDeploy { client }
+    }
+
+    pub async fn report_hook_status(
+        &self,
+        deployment_id: &str,
+        execution_id: &str,
+        status: HookStatus,
+    ) -> Result<Reported, AwsCallError> {
+        let status = match status {
+            HookStatus::Succeeded => LifecycleEventStatus::Succeeded,
+            HookStatus::Failed => LifecycleEventStatus::Failed,
+        };
+        let result = self
+            .client
+            .put_lifecycle_event_hook_execution_status()
+            .deployment_id(deployment_id)
+            .lifecycle_event_hook_execution_id(execution_id)
+            .status(status)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Reported::Recorded),
+            Err(e) => {
+                let err = AwsCallError::from_sdk("PutLifecycleEventHookExecutionStatus", e);
+                if err.is_code("LifecycleEventAlreadyCompletedException") {
+                    Ok(Reported::AlreadyCompleted)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    // The deprecated `String` revision type is still what older pipelines register.
+    #[allow(deprecated)]
+    pub async fn revision(&self, deployment_id: &str) -> Result<Revision, AwsCallError> {
+        let out = self
+            .client
+            .get_deployment()
+            .deployment_id(deployment_id)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::from_sdk("GetDeployment", e))?;
+        let Some(revision) = out.deployment_info.and_then(|d| d.revision) else {
+            return Ok(Revision::NotInline);
+        };
+        if let Some(content) = revision.app_spec_content.and_then(|a| a.content) {
+            return Ok(Revision::AppSpecContent(content));
+        }
+        match (
+            revision.revision_type,
+            revision.string.and_then(|s| s.content),
+        ) {
+            (Some(RevisionLocationType::String) | None, Some(content)) => {
+                Ok(Revision::LegacyString(content))
+            }
+            _ => Ok(Revision::NotInline),
+        }
+    }
+
+    /// Deployments of `application`/`group` that have not finished yet.
+    pub async fn in_flight_deployments(
+        &self,
+        application: &str,
+        group: &str,
+    ) -> Result<Vec<String>, AwsCallError> {
+        let out = self
+            .client
+            .list_deployments()
+            .application_name(application)
+            .deployment_group_name(group)
+            .include_only_statuses(DeploymentStatus::Created)
+            .include_only_statuses(DeploymentStatus::Queued)
+            .include_only_statuses(DeploymentStatus::InProgress)
+            .include_only_statuses(DeploymentStatus::Ready)
+            .include_only_statuses(DeploymentStatus::Baking)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::from_sdk("ListDeployments", e))?;
+        Ok(out.deployments.unwrap_or_default())
+    }
+
+    /// Stops a deployment, rolling it back when `auto_rollback`.
+    pub async fn stop_deployment(
+        &self,
+        deployment_id: &str,
+        auto_rollback: bool,
+    ) -> Result<(), AwsCallError> {
+        self.client
+            .stop_deployment()
+            .deployment_id(deployment_id)
+            .auto_rollback_enabled(auto_rollback)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::from_sdk("StopDeployment", e))?;
+        Ok(())
+    }
+}

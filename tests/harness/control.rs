@@ -1,0 +1,138 @@
+//! The emulator extension's control API (see tests/moto_ext/README.md): fault injection,
+//! queued Lambda results, and records of what reached the emulator.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[derive(Debug, Clone)]
+pub struct Control {
+    host_port: String,
+    account: String,
+}
+
+impl Control {
+    pub fn new(url: &str, account: &str) -> Self {
+        Control {
+            host_port: url
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_string(),
+            account: account.to_string(),
+        }
+    }
+
+    /// The next `count` calls of `operation` in this account fail with `status` / `code`.
+    pub async fn inject_fault(&self, operation: &str, count: u32, status: u16, code: &str) {
+        self.post(
+            "/_ext/faults",
+            json!({"operation": operation, "count": count, "status": status, "code": code, "message": "injected by test"}),
+        )
+        .await;
+    }
+
+    /// Queue results for synchronous invokes of `function` (at `qualifier`, or any).
+    /// Each result: `{"payload", "function_error", "delay_ms", "executed_version", "log"}`.
+    pub async fn queue_invoke_results(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        results: Vec<Value>,
+    ) {
+        self.post(
+            "/_ext/lambda/results",
+            json!({"function": function, "qualifier": qualifier, "results": results}),
+        )
+        .await;
+    }
+
+    /// Forward invokes of `function` to a real runtime's Invoke API at `url`.
+    pub async fn route_invokes(&self, function: &str, qualifier: Option<&str>, url: &str) {
+        self.post(
+            "/_ext/lambda/route",
+            json!({"function": function, "qualifier": qualifier, "url": url}),
+        )
+        .await;
+    }
+
+    /// Every invoke of `function` seen: `{"qualifier", "invocation_type", "payload"}`.
+    pub async fn invocations(&self, function: &str) -> Vec<Value> {
+        as_list(
+            self.get(&format!("/_ext/lambda/invocations?function={function}"))
+                .await,
+        )
+    }
+
+    /// Hook statuses CodeDeploy recorded: `{"deploymentId", "lifecycleEventHookExecutionId", "status"}`.
+    pub async fn hook_statuses(&self) -> Vec<Value> {
+        as_list(self.get("/_ext/codedeploy/hook-statuses").await)
+    }
+
+    /// Deployments stopped: `{"deploymentId", "autoRollbackEnabled"}`.
+    pub async fn stopped_deployments(&self) -> Vec<Value> {
+        as_list(self.get("/_ext/codedeploy/stopped").await)
+    }
+
+    /// Set a deployment's status (moto leaves new deployments `Created`).
+    pub async fn set_deployment_status(&self, deployment_id: &str, status: &str) {
+        self.post(
+            "/_ext/codedeploy/status",
+            json!({"deploymentId": deployment_id, "status": status}),
+        )
+        .await;
+    }
+
+    /// API calls this account made, by operation name (injected failures included).
+    pub async fn call_counts(&self) -> BTreeMap<String, u64> {
+        serde_json::from_value(self.get("/_ext/calls").await).unwrap_or_default()
+    }
+
+    async fn post(&self, path: &str, mut body: Value) -> Value {
+        body["account"] = Value::String(self.account.clone());
+        self.request("POST", path, Some(body)).await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        self.request("GET", &format!("{path}{sep}account={}", self.account), None)
+            .await
+    }
+
+    /// Minimal HTTP/1.1 over loopback: enough for the control API, no client crate needed.
+    async fn request(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut stream = TcpStream::connect(&self.host_port)
+            .await
+            .expect("emulator is reachable");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.host_port,
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("control request sent");
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .await
+            .expect("control response read");
+        let text = String::from_utf8_lossy(&response);
+        let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        assert!(
+            head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"),
+            "control call {method} {path} failed: {head}\n{payload}"
+        );
+        serde_json::from_str(payload.trim()).unwrap_or(Value::Null)
+    }
+}
+
+fn as_list(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(items) => items,
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,130 @@
+//! Installing and starting the emulator.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A running emulator. Started once per test binary; it watches its parent and exits with it.
+#[derive(Debug)]
+pub struct Emulator {
+    pub url: String,
+    _process: Child,
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The emulator for this test binary, installing and starting it on first use.
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        let root = workspace_root();
+        let python = ensure_installed(&root);
+        start(&root, &python)
+    })
+}
+
+/// `.venv/moto` with the pinned requirements, installed when missing or outdated.
+/// Panics with the installer's output: a test cannot run without its emulator.
+fn ensure_installed(root: &Path) -> PathBuf {
+    let venv = root.join(".venv/moto");
+    let python = venv.join("bin/python");
+    let requirements = root.join("tests/moto_ext/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .expect("tests/moto_ext/requirements.txt is readable");
+    let stamp = venv.join(".installed-requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
+        return python;
+    }
+    // Test binaries may start together (nextest): one installs, the others wait.
+    let lock = root.join(".venv/.moto-install.lock");
+    std::fs::create_dir_all(root.join(".venv")).expect("can create .venv");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while std::fs::create_dir(&lock).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {}",
+            lock.display()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let result = (|| {
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
+            && python.exists()
+        {
+            return Ok(());
+        }
+        eprintln!(
+            "installing the local AWS emulator into {} ...",
+            venv.display()
+        );
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements))?;
+        std::fs::write(&stamp, &wanted).map_err(|e| e.to_string())
+    })();
+    let _ = std::fs::remove_dir(&lock);
+    if let Err(e) = result {
+        panic!("could not install the emulator: {e}");
+    }
+    python
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} exited with {}:\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn start(root: &Path, python: &Path) -> Emulator {
+    let mut child = Command::new(python)
+        .arg(root.join("tests/moto_ext/server.py"))
+        .args(["--port", "0", "--exit-with-parent"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("can start the emulator (python in .venv/moto)");
+    let stdout = child.stdout.take().expect("emulator stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("READY ") {
+                let _ = tx.send(url.trim().to_string());
+                break;
+            }
+        }
+        // Keep draining so the emulator never blocks on a full pipe.
+        for _ in lines {}
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(90))
+        .expect("the emulator printed READY within 90 s");
+    Emulator {
+        url,
+        _process: child,
+    }
+}
