@@ -1,0 +1,11 @@
+# The two commands README.md opens with.
+.PHONY: drill test ci
+
+drill:  ## the rollout drill: the whole guardian against the local AWS emulator
+	cargo run --quiet -p e2e --bin drill
+
+test:   ## all tests (starts the local AWS emulator itself)
+	cargo test --workspace
+
+ci:     ## what CI runs on a clean clone
+	bash .ci/run
