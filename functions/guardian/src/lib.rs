@@ -9,6 +9,7 @@ pub mod config;
 pub mod deadline;
 pub mod error;
 pub mod guarded;
+pub mod metrics;
 pub mod sns_text;
 pub mod telemetry;
 
