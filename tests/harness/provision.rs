@@ -9,15 +9,13 @@ use serde_json::Value;
 pub async fn lambda_role(cfg: &SdkConfig) -> String {
     let iam = aws_sdk_iam::Client::new(cfg);
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    if let Ok(existing) = iam
+    let existing = iam
         .get_role()
         .role_name("guarded-function-role")
         .send()
-        .await
-    {
-        if let Some(role) = existing.role {
-            return role.arn;
-        }
+        .await;
+    if let Some(role) = existing.ok().and_then(|out| out.role) {
+        return role.arn;
     }
     iam.create_role()
         .role_name("guarded-function-role")
