@@ -3,4 +3,6 @@
 
 pub mod codedeploy;
 pub mod lambda;
+pub mod scheduler;
 pub mod sns;
+pub mod sqs_depth;

@@ -1,0 +1,83 @@
+//! EventBridge Scheduler: pausing and resuming a schedule.
+
+use aws_sdk_scheduler::Client;
+use aws_sdk_scheduler::types::ScheduleState;
+
+use crate::error::AwsCallError;
+
+/// What setting a schedule's state did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    Changed,
+    /// It was already in the wanted state: nothing was written.
+    AlreadySo,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    client: Client,
+}
+
+impl Scheduler {
+    pub fn new(client: Client) -> Self {
+        Scheduler { client }
+    }
+
+    /// Enables or disables the schedule `name` in `group` (`None`: the default group).
+    /// `UpdateSchedule` replaces the whole definition, so the current one is read and
+    /// written back with only the state changed.
+    pub async fn set_enabled(
+        &self,
+        group: Option<&str>,
+        name: &str,
+        enabled: bool,
+    ) -> Result<StateChange, AwsCallError> {
+        let current = self
+            .client
+            .get_schedule()
+            .name(name)
+            .set_group_name(group.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| AwsCallError::from_sdk("GetSchedule", e))?;
+        let wanted = if enabled {
+            ScheduleState::Enabled
+        } else {
+            ScheduleState::Disabled
+        };
+        if current.state.as_ref() == Some(&wanted) {
+            return Ok(StateChange::AlreadySo);
+        }
+        self.client
+            .update_schedule()
+            .name(name)
+            .set_group_name(current.group_name.or(group.map(str::to_string)))
+            .set_schedule_expression(current.schedule_expression)
+            .set_schedule_expression_timezone(current.schedule_expression_timezone)
+            .set_start_date(current.start_date)
+            .set_end_date(current.end_date)
+            .set_description(current.description)
+            .set_kms_key_arn(current.kms_key_arn)
+            .set_target(current.target)
+            .set_flexible_time_window(current.flexible_time_window)
+            .set_action_after_completion(current.action_after_completion)
+            .state(wanted)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::from_sdk("UpdateSchedule", e))?;
+        Ok(StateChange::Changed)
+    }
+
+    /// Whether the schedule is enabled.
+    pub async fn is_enabled(&self, group: Option<&str>, name: &str) -> Result<bool, AwsCallError> {
+        let current = self
+            .client
+            .get_schedule()
+            .name(name)
+            .set_group_name(group.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| AwsCallError::from_sdk("GetSchedule", e))?;
+        Ok(current.state != Some(ScheduleState::Disabled))
+    }
+}

@@ -1,0 +1,77 @@
+//! `SCHEDULE_NAMES` entries: EventBridge Scheduler schedules as `group/name` or `name`.
+
+use std::fmt;
+
+use crate::config::ConfigError;
+
+pub const SCHEDULE_NAMES: &str = "SCHEDULE_NAMES";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRef {
+    /// `None`: the `default` group.
+    pub group: Option<String>,
+    pub name: String,
+}
+
+impl ScheduleRef {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let bad = |problem: &str| {
+            ConfigError::malformed(
+                SCHEDULE_NAMES,
+                format!("{raw:?} {problem}"),
+                "use a comma-separated list of schedule names, each `name` (default group) or `group/name`",
+            )
+        };
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        let (group, name) = match raw.split_once('/') {
+            Some((g, n)) => (Some(g), n),
+            None => (None, raw),
+        };
+        if !valid(name) || group.is_some_and(|g| !valid(g)) {
+            return Err(bad("is not a schedule name"));
+        }
+        Ok(ScheduleRef {
+            group: group.map(str::to_string),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for ScheduleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}",
+            self.group.as_deref().unwrap_or("default"),
+            self.name
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_and_without_group() {
+        let plain = ScheduleRef::parse("trading-tick").unwrap();
+        assert_eq!(plain.group, None);
+        assert_eq!(plain.to_string(), "default/trading-tick");
+        let grouped = ScheduleRef::parse("bots/tick_1").unwrap();
+        assert_eq!(grouped.group.as_deref(), Some("bots"));
+        assert_eq!(grouped.name, "tick_1");
+    }
+
+    #[test]
+    fn bad_names_name_the_variable() {
+        for raw in ["a/b/c", "/x", "x/", "has space"] {
+            let err = ScheduleRef::parse(raw).unwrap_err().to_string();
+            assert!(err.contains(SCHEDULE_NAMES), "{raw}: {err}");
+        }
+    }
+}
