@@ -54,15 +54,31 @@ async fn codedeploy_records_one_hook_status_per_execution() {
     let (_, id) = deployment(&acct, r#"{"version": 0.0}"#).await;
     let cd = CodeDeploy::new(aws_sdk_codedeploy::Client::new(&acct.sdk_config().await));
 
-    assert_eq!(cd.revision(&id).await.unwrap(), Revision::AppSpecContent(r#"{"version": 0.0}"#.into()));
-    assert_eq!(cd.report_hook_status(&id, "exec-1", HookStatus::Failed).await.unwrap(), Reported::Recorded);
+    assert_eq!(
+        cd.revision(&id).await.unwrap(),
+        Revision::AppSpecContent(r#"{"version": 0.0}"#.into())
+    );
+    assert_eq!(
+        cd.report_hook_status(&id, "exec-1", HookStatus::Failed)
+            .await
+            .unwrap(),
+        Reported::Recorded
+    );
     // Lambda retries async hook invocations: the second report is refused, as in AWS.
     assert_eq!(
-        cd.report_hook_status(&id, "exec-1", HookStatus::Succeeded).await.unwrap(),
+        cd.report_hook_status(&id, "exec-1", HookStatus::Succeeded)
+            .await
+            .unwrap(),
         Reported::AlreadyCompleted
     );
-    let unknown = cd.report_hook_status("d-NOTEXIST", "exec-2", HookStatus::Succeeded).await.unwrap_err();
-    assert_eq!(unknown.code.as_deref(), Some("DeploymentDoesNotExistException"));
+    let unknown = cd
+        .report_hook_status("d-NOTEXIST", "exec-2", HookStatus::Succeeded)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown.code.as_deref(),
+        Some("DeploymentDoesNotExistException")
+    );
 
     let recorded = acct.control.hook_statuses().await;
     assert_eq!(recorded.len(), 1, "{recorded:?}");
@@ -76,18 +92,36 @@ async fn codedeploy_stop_deployment_rolls_back_in_flight_only() {
     let (client, id) = deployment(&acct, "version: 0.0\n").await;
     let cd = CodeDeploy::new(client.clone());
     acct.control.set_deployment_status(&id, "InProgress").await;
-    assert_eq!(cd.in_flight_deployments("app", "group").await.unwrap(), vec![id.clone()]);
+    assert_eq!(
+        cd.in_flight_deployments("app", "group").await.unwrap(),
+        vec![id.clone()]
+    );
 
     cd.stop_deployment(&id, true).await.unwrap();
-    let info = client.get_deployment().deployment_id(&id).send().await.unwrap().deployment_info.unwrap();
+    let info = client
+        .get_deployment()
+        .deployment_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .deployment_info
+        .unwrap();
     assert_eq!(info.status, Some(DeploymentStatus::Stopped));
     assert_eq!(
         acct.control.stopped_deployments().await,
         vec![json!({"deploymentId": id, "autoRollbackEnabled": true})]
     );
-    assert!(cd.in_flight_deployments("app", "group").await.unwrap().is_empty());
+    assert!(
+        cd.in_flight_deployments("app", "group")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let again = cd.stop_deployment(&id, true).await.unwrap_err();
-    assert_eq!(again.code.as_deref(), Some("DeploymentAlreadyCompletedException"));
+    assert_eq!(
+        again.code.as_deref(),
+        Some("DeploymentAlreadyCompletedException")
+    );
 }
 
 #[tokio::test]
@@ -97,16 +131,26 @@ async fn lambda_invoke_honours_qualifier_and_unknown_targets() {
     guarded_function(&cfg, "trading-bot", 2).await;
     let lambda = Lambda::new(aws_sdk_lambda::Client::new(&cfg));
 
-    let v2 = lambda.invoke("trading-bot", Some("2"), b"{}").await.unwrap();
+    let v2 = lambda
+        .invoke("trading-bot", Some("2"), b"{}")
+        .await
+        .unwrap();
     assert_eq!(v2.executed_version.as_deref(), Some("2"));
-    let live = lambda.invoke("trading-bot", Some("live"), b"{}").await.unwrap();
+    let live = lambda
+        .invoke("trading-bot", Some("live"), b"{}")
+        .await
+        .unwrap();
     assert_eq!(live.executed_version.as_deref(), Some("1"));
     let answer: serde_json::Value = serde_json::from_slice(&live.payload).unwrap();
     assert_eq!(answer, json!({"status": "ok", "version": "1"}));
 
     for (function, qualifier) in [("no-such-function", None), ("trading-bot", Some("9"))] {
         let err = lambda.invoke(function, qualifier, b"{}").await.unwrap_err();
-        assert_eq!(err.code.as_deref(), Some("ResourceNotFoundException"), "{function}:{qualifier:?}");
+        assert_eq!(
+            err.code.as_deref(),
+            Some("ResourceNotFoundException"),
+            "{function}:{qualifier:?}"
+        );
     }
 }
 
@@ -128,17 +172,29 @@ async fn lambda_queued_results_carry_function_errors_and_delays() {
         .await;
     let lambda = Lambda::new(aws_sdk_lambda::Client::new(&cfg));
 
-    let unhandled = lambda.invoke("trading-bot", Some("2"), b"{}").await.unwrap();
+    let unhandled = lambda
+        .invoke("trading-bot", Some("2"), b"{}")
+        .await
+        .unwrap();
     assert_eq!(unhandled.function_error.as_deref(), Some("Unhandled"));
     assert_eq!(unhandled.status_code, 200);
-    let handled = lambda.invoke("trading-bot", Some("2"), b"{}").await.unwrap();
+    let handled = lambda
+        .invoke("trading-bot", Some("2"), b"{}")
+        .await
+        .unwrap();
     assert_eq!(handled.function_error.as_deref(), Some("Handled"));
     assert!(handled.log_tail.unwrap_or_default().contains("tail line"));
     // A hanging target: the caller's deadline, not the target, ends the wait.
     let hang = Deadline::after(Duration::from_millis(1500))
-        .bound(Duration::from_millis(500), lambda.invoke("trading-bot", Some("2"), b"{}"))
+        .bound(
+            Duration::from_millis(500),
+            lambda.invoke("trading-bot", Some("2"), b"{}"),
+        )
         .await;
-    assert!(hang.is_err(), "the queued 5 s delay outlasts the 1 s budget");
+    assert!(
+        hang.is_err(),
+        "the queued 5 s delay outlasts the 1 s budget"
+    );
 }
 
 #[tokio::test]
@@ -155,11 +211,23 @@ async fn lambda_reserved_concurrency_zero_throttles_every_invoke() {
         .await
         .unwrap();
     let lambda = Lambda::new(client);
-    assert_eq!(lambda.reserved_concurrency("trading-bot").await.unwrap(), Some(0));
-    let sync = lambda.invoke("trading-bot", Some("1"), b"{}").await.unwrap_err();
+    assert_eq!(
+        lambda.reserved_concurrency("trading-bot").await.unwrap(),
+        Some(0)
+    );
+    let sync = lambda
+        .invoke("trading-bot", Some("1"), b"{}")
+        .await
+        .unwrap_err();
     assert_eq!(sync.code.as_deref(), Some("TooManyRequestsException"));
-    let asynchronous = lambda.invoke_async("trading-bot", None, b"{}").await.unwrap_err();
-    assert_eq!(asynchronous.code.as_deref(), Some("TooManyRequestsException"));
+    let asynchronous = lambda
+        .invoke_async("trading-bot", None, b"{}")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        asynchronous.code.as_deref(),
+        Some("TooManyRequestsException")
+    );
 }
 
 #[tokio::test]
@@ -168,7 +236,10 @@ async fn lambda_async_invokes_are_recorded_at_the_target() {
     let cfg = acct.sdk_config().await;
     guarded_function(&cfg, "trading-bot", 1).await;
     let lambda = Lambda::new(aws_sdk_lambda::Client::new(&cfg));
-    lambda.invoke_async("trading-bot", Some("live"), br#"{"tick": 1}"#).await.unwrap();
+    lambda
+        .invoke_async("trading-bot", Some("live"), br#"{"tick": 1}"#)
+        .await
+        .unwrap();
     let seen = acct.control.invocations("trading-bot").await;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0]["invocation_type"], "Event");
@@ -184,9 +255,20 @@ async fn sns_rejects_subjects_and_structures_aws_rejects() {
     let sns = aws_sdk_sns::Client::new(&cfg);
     let long = "x".repeat(100);
     for bad in ["", "two\nlines", "bell\u{7}", long.as_str(), "caf\u{e9}"] {
-        let err = sns.publish().topic_arn(&topic).subject(bad).message("m").send().await.unwrap_err();
+        let err = sns
+            .publish()
+            .topic_arn(&topic)
+            .subject(bad)
+            .message("m")
+            .send()
+            .await
+            .unwrap_err();
         let err = guardian::error::AwsCallError::from_sdk("Publish", err);
-        assert_eq!(err.code.as_deref(), Some("InvalidParameter"), "subject {bad:?}");
+        assert_eq!(
+            err.code.as_deref(),
+            Some("InvalidParameter"),
+            "subject {bad:?}"
+        );
     }
     let no_default = sns
         .publish()
@@ -198,7 +280,10 @@ async fn sns_rejects_subjects_and_structures_aws_rejects() {
         .unwrap_err();
     let no_default = guardian::error::AwsCallError::from_sdk("Publish", no_default);
     assert_eq!(no_default.code.as_deref(), Some("InvalidParameter"));
-    assert!(e2e::notifications(&cfg, &inbox).await.is_empty(), "nothing rejected was delivered");
+    assert!(
+        e2e::notifications(&cfg, &inbox).await.is_empty(),
+        "nothing rejected was delivered"
+    );
 
     // Through our adapter the same subject is made safe and goes out.
     let ours = Sns::new(sns);
@@ -214,7 +299,12 @@ async fn sns_rejects_subjects_and_structures_aws_rejects() {
     .unwrap();
     let delivered = e2e::notifications(&cfg, &inbox).await;
     assert_eq!(delivered.len(), 1);
-    assert!(delivered[0]["Subject"].as_str().unwrap().starts_with("two lines x"));
+    assert!(
+        delivered[0]["Subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("two lines x")
+    );
 }
 
 #[tokio::test]
@@ -234,14 +324,21 @@ async fn sns_batch_rejects_bad_entries_individually() {
     let out = client
         .publish_batch()
         .topic_arn(&topic)
-        .publish_batch_request_entries(entry("good", Some("json"), r#"{"default": "d", "sqs": "for queues"}"#))
+        .publish_batch_request_entries(entry(
+            "good",
+            Some("json"),
+            r#"{"default": "d", "sqs": "for queues"}"#,
+        ))
         .publish_batch_request_entries(entry("bad", Some("json"), r#"{"sqs": "no default"}"#))
         .send()
         .await
         .unwrap();
     let failed = out.failed.unwrap_or_default();
     assert_eq!(failed.len(), 1);
-    assert_eq!((failed[0].id.as_str(), failed[0].code.as_str()), ("bad", "InvalidParameter"));
+    assert_eq!(
+        (failed[0].id.as_str(), failed[0].code.as_str()),
+        ("bad", "InvalidParameter")
+    );
     let delivered = e2e::notifications(&cfg, &inbox).await;
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0]["Message"], "for queues");
@@ -252,7 +349,9 @@ async fn throttled_publish_succeeds_on_sdk_retry_and_is_counted() {
     let acct = TestAccount::new();
     let cfg = acct.sdk_config().await;
     let (topic, inbox) = topic_with_queue(&cfg, "alerts").await;
-    acct.control.inject_fault("Publish", 2, 400, "Throttling").await;
+    acct.control
+        .inject_fault("Publish", 2, 400, "Throttling")
+        .await;
     let sns = Sns::new(aws_sdk_sns::Client::new(&cfg));
     let publication = Publication {
         subject: Some("retried".into()),
@@ -264,7 +363,9 @@ async fn throttled_publish_succeeds_on_sdk_retry_and_is_counted() {
     assert_eq!(e2e::notifications(&cfg, &inbox).await.len(), 1);
 
     // Three 500s exhaust the default three attempts: the error keeps the AWS code.
-    acct.control.inject_fault("Publish", 3, 500, "InternalError").await;
+    acct.control
+        .inject_fault("Publish", 3, 500, "InternalError")
+        .await;
     let err = sns.publish(&topic, &publication).await.unwrap_err();
     assert_eq!(err.code.as_deref(), Some("InternalError"));
     assert!(e2e::notifications(&cfg, &inbox).await.is_empty());
@@ -303,7 +404,13 @@ async fn cloudwatch_alarms_are_reachable_from_the_rust_sdk() {
         .unwrap()
         .metric_alarms
         .unwrap_or_default();
-    let names: Vec<_> = alarming.iter().filter_map(|a| a.alarm_name.as_deref()).collect();
+    let names: Vec<_> = alarming
+        .iter()
+        .filter_map(|a| a.alarm_name.as_deref())
+        .collect();
     assert_eq!(names, ["trading-bot-errors"]);
-    assert_eq!(alarming[0].state_reason.as_deref(), Some("Threshold Crossed: 3 errors"));
+    assert_eq!(
+        alarming[0].state_reason.as_deref(),
+        Some("Threshold Crossed: 3 errors")
+    );
 }
