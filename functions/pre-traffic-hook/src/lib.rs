@@ -1,1 +1,401 @@
-// placeholder
+//! CodeDeploy PreTraffic/PostTraffic hook (DESIGN.md §2): smoke-test the new version,
+//! report the verdict to CodeDeploy exactly once on every path, publish it, return it.
+//!
+//! `handler` is what Lambda runs; `conclude` is its second half (report, publish, answer)
+//! and takes the verdict-producing work as a future, so a panic or a deadline in that work
+//! still ends in a Failed report.
+
+mod config;
+mod probes;
+mod report;
+mod target;
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
+use futures::FutureExt;
+use guardian::aws::cloudwatch::CloudWatch;
+use guardian::aws::codedeploy::{CodeDeploy, HookStatus, Reported};
+use guardian::aws::lambda::Lambda;
+use guardian::aws::sns::Sns;
+use guardian::deadline::Deadline;
+use guardian::error::{AwsCallError, ErrorType, diagnostic};
+use guardian::hook::appspec::DeploymentTarget;
+use guardian::hook::verdict::{Phase, Status, Verdict, decide};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use config::{Config, DEFAULT_PROBE_CONCURRENCY, DEFAULT_REPORT_MARGIN};
+use target::Resolution;
+
+/// Clients and configuration, built once at cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    codedeploy: CodeDeploy,
+    lambda: Lambda,
+    sns: Sns,
+    cloudwatch: CloudWatch,
+}
+
+impl App {
+    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+        App {
+            config,
+            codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
+            lambda: Lambda::new(aws_sdk_lambda::Client::new(sdk)),
+            sns: Sns::new(aws_sdk_sns::Client::new(sdk)),
+            cloudwatch: CloudWatch::new(aws_sdk_cloudwatch::Client::new(sdk)),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error(
+        "the event is not a CodeDeploy lifecycle hook event ({0}); CodeDeploy sends {{\"DeploymentId\": \"d-...\", \"LifecycleEventHookExecutionId\": \"...\"}}, see events/hook-pre-traffic.json"
+    )]
+    BadEvent(String),
+    #[error(
+        "deployment {deployment_id} does not exist in this account and region, so no verdict can be reported; check the event's DeploymentId"
+    )]
+    UnknownDeployment {
+        deployment_id: String,
+        #[source]
+        source: AwsCallError,
+    },
+    #[error("could not report {status:?} for deployment {deployment_id} to CodeDeploy")]
+    ReportFailed {
+        deployment_id: String,
+        status: Status,
+        #[source]
+        source: AwsCallError,
+    },
+    #[error("could not render the verdict as JSON")]
+    Output(#[source] serde_json::Error),
+}
+
+impl ErrorType for HookError {
+    fn error_type(&self) -> &'static str {
+        match self {
+            HookError::BadEvent(_) => "PreTrafficHook.BadEvent",
+            HookError::UnknownDeployment { .. } => "PreTrafficHook.UnknownDeployment",
+            HookError::ReportFailed { .. } => "PreTrafficHook.ReportFailed",
+            HookError::Output(_) => "PreTrafficHook.Output",
+        }
+    }
+}
+
+impl From<HookError> for Diagnostic {
+    fn from(e: HookError) -> Self {
+        diagnostic(&e)
+    }
+}
+
+/// The two ids CodeDeploy sends the hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookEvent {
+    pub deployment_id: String,
+    pub execution_id: String,
+}
+
+impl HookEvent {
+    pub fn parse(payload: Value) -> Result<HookEvent, HookError> {
+        let e: CodeDeployLifecycleEvent =
+            serde_json::from_value(payload).map_err(|e| HookError::BadEvent(e.to_string()))?;
+        for (field, value) in [
+            ("DeploymentId", &e.deployment_id),
+            (
+                "LifecycleEventHookExecutionId",
+                &e.lifecycle_event_hook_execution_id,
+            ),
+        ] {
+            if value.trim().is_empty() {
+                return Err(HookError::BadEvent(format!("{field} is empty")));
+            }
+        }
+        Ok(HookEvent {
+            deployment_id: e.deployment_id,
+            execution_id: e.lifecycle_event_hook_execution_id,
+        })
+    }
+}
+
+/// What the hook returns: the verdict plus what happened to it.
+#[derive(Debug, Serialize)]
+struct HookAnswer<'a> {
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+    /// `recorded`, `already_completed` or `failed`.
+    report: &'static str,
+    published: bool,
+}
+
+pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, HookError> {
+    let (payload, context) = event.into_parts();
+    let ids = HookEvent::parse(payload)?;
+    let deadline = Deadline::from_context(&context);
+    conclude(app, &ids, deadline, examine(app, &ids, deadline)).await
+}
+
+/// Everything that decides the verdict, in order, stopping at the first blocker so no call
+/// is made that cannot change the outcome.
+async fn examine(app: &App, ids: &HookEvent, deadline: Deadline) -> Result<Verdict, HookError> {
+    let cfg = &app.config;
+    let failed = |target: Option<DeploymentTarget>, reason: String| {
+        Ok(decide(
+            cfg.phase,
+            &ids.deployment_id,
+            &ids.execution_id,
+            target,
+            vec![reason],
+            vec![],
+        ))
+    };
+    let plan = match &cfg.plan {
+        Ok(plan) => plan,
+        Err(why) => return failed(None, why.clone()),
+    };
+    let target = match target::resolve(
+        &app.codedeploy,
+        &ids.deployment_id,
+        cfg.fallback_target.as_ref(),
+    )
+    .await
+    {
+        Resolution::Found(t) => t,
+        Resolution::Unresolved(why) => return failed(None, why),
+        Resolution::UnknownDeployment(source) => {
+            return Err(HookError::UnknownDeployment {
+                deployment_id: ids.deployment_id.clone(),
+                source,
+            });
+        }
+    };
+    if cfg.guarded.resolve(&target.function).is_none() {
+        let why = format!(
+            "{} is not in GUARDED_FUNCTIONS; the hook only tests functions it guards",
+            target.function
+        );
+        return failed(Some(target), why);
+    }
+    match app.lambda.reserved_concurrency(&target.function).await {
+        Ok(Some(0)) => {
+            return failed(
+                Some(target),
+                "trading is stopped: the kill switch set reserved concurrency 0; resume it before deploying".into(),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return failed(
+                Some(target),
+                format!("could not check the kill switch: {e}"),
+            );
+        }
+    }
+    if cfg.phase == Phase::Post
+        && !cfg.rollback_alarms.is_empty()
+        && let Some(why) = alarm_blocker(&app.cloudwatch, &cfg.rollback_alarms).await
+    {
+        return failed(Some(target), why);
+    }
+    let rows = probes::run_plan(
+        &app.lambda,
+        plan,
+        probes::Target {
+            function: &target.function,
+            version: &target.version,
+        },
+        cfg.probe_concurrency,
+        deadline,
+        cfg.report_margin,
+    )
+    .await;
+    Ok(decide(
+        cfg.phase,
+        &ids.deployment_id,
+        &ids.execution_id,
+        Some(target),
+        vec![],
+        rows,
+    ))
+}
+
+/// Why the rollback alarms block the deployment, if they do. A configured alarm that does
+/// not exist blocks too: it would otherwise never protect anything.
+async fn alarm_blocker(cloudwatch: &CloudWatch, names: &[String]) -> Option<String> {
+    let states = match cloudwatch.alarm_states(names).await {
+        Ok(s) => s,
+        Err(e) => return Some(format!("could not read the rollback alarms: {e}")),
+    };
+    let firing: Vec<&str> = states
+        .iter()
+        .filter(|a| a.state == "ALARM")
+        .map(|a| a.name.as_str())
+        .collect();
+    let missing: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !states.iter().any(|a| a.name == *n))
+        .collect();
+    let mut reasons = Vec::new();
+    if !firing.is_empty() {
+        reasons.push(format!("rollback alarm in ALARM: {}", firing.join(", ")));
+    }
+    if !missing.is_empty() {
+        reasons.push(format!(
+            "rollback alarm not found: {} (check ROLLBACK_ALARMS)",
+            missing.join(", ")
+        ));
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// Runs `work` (the verdict) guarded against panics and the deadline, then reports to
+/// CodeDeploy, then publishes, then answers. Reporting comes first: a failed publish never
+/// changes or delays the report.
+pub async fn conclude<F>(
+    app: &App,
+    ids: &HookEvent,
+    deadline: Deadline,
+    work: F,
+) -> Result<Value, HookError>
+where
+    F: Future<Output = Result<Verdict, HookError>>,
+{
+    let cfg = &app.config;
+    let failed = |reason: String| {
+        decide(
+            cfg.phase,
+            &ids.deployment_id,
+            &ids.execution_id,
+            None,
+            vec![reason],
+            vec![],
+        )
+    };
+    let guarded = AssertUnwindSafe(work).catch_unwind();
+    let verdict = match deadline.bound(cfg.report_margin, guarded).await {
+        Ok(Ok(Ok(verdict))) => verdict,
+        Ok(Ok(Err(e))) => return Err(e),
+        Ok(Err(panic)) => failed(format!(
+            "internal error: the hook panicked ({})",
+            panic_text(&*panic)
+        )),
+        Err(reached) => failed(format!(
+            "out of time: {reached}; the checks did not finish (raise the hook's timeout or REPORT_MARGIN_MS)"
+        )),
+    };
+    let status = if verdict.passed() {
+        HookStatus::Succeeded
+    } else {
+        HookStatus::Failed
+    };
+    let reported = report::report_once(
+        &app.codedeploy,
+        &ids.deployment_id,
+        &ids.execution_id,
+        status,
+        deadline,
+    )
+    .await;
+    let (report, note) = match &reported {
+        Ok(Reported::Recorded) => ("recorded", format!("{status:?} recorded")),
+        Ok(Reported::AlreadyCompleted) => (
+            "already_completed",
+            "an earlier attempt of this hook had already reported; nothing changed".to_string(),
+        ),
+        Err(e) => (
+            "failed",
+            format!("REPORT FAILED ({e}); Lambda will retry the hook"),
+        ),
+    };
+    tracing::info!(
+        deployment_id = %ids.deployment_id,
+        status = ?verdict.status,
+        report,
+        reasons = verdict.reasons.len(),
+        "hook verdict"
+    );
+    let publication = verdict.publication(&note);
+    let published = match deadline
+        .bound(
+            Duration::from_millis(100),
+            app.sns.publish(&cfg.alert_topic_arn, &publication),
+        )
+        .await
+    {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => {
+            tracing::error!(deployment_id = %ids.deployment_id, "verdict not published: {e}");
+            false
+        }
+        Err(e) => {
+            tracing::error!(deployment_id = %ids.deployment_id, "verdict not published: {e}");
+            false
+        }
+    };
+    if let Err(source) = reported {
+        return Err(HookError::ReportFailed {
+            deployment_id: ids.deployment_id.clone(),
+            status: verdict.status,
+            source,
+        });
+    }
+    serde_json::to_value(HookAnswer {
+        verdict: &verdict,
+        report,
+        published,
+    })
+    .map_err(HookError::Output)
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .map(|s| guardian::telemetry::preview(&s, 200))
+        .unwrap_or_else(|| "no message".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_sample_events_parse() {
+        for file in ["hook-pre-traffic.json", "hook-post-traffic.json"] {
+            let path = format!("{}/../../events/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let ids = HookEvent::parse(serde_json::from_str(&text).unwrap()).unwrap();
+            assert!(ids.deployment_id.starts_with("d-"), "{file}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_event_is_a_named_error() {
+        let err = HookEvent::parse(json!({"DeploymentId": "d-1"})).unwrap_err();
+        let d = Diagnostic::from(err);
+        assert_eq!(d.error_type, "PreTrafficHook.BadEvent");
+        assert!(
+            d.error_message.contains("LifecycleEventHookExecutionId"),
+            "{}",
+            d.error_message
+        );
+        let blank =
+            HookEvent::parse(json!({"DeploymentId": " ", "LifecycleEventHookExecutionId": "x"}))
+                .unwrap_err();
+        assert!(blank.to_string().contains("DeploymentId is empty"));
+    }
+
+    #[test]
+    fn panic_messages_are_kept() {
+        let caught = std::panic::catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
+        assert_eq!(panic_text(&*caught), "boom 7");
+    }
+}

@@ -1,0 +1,67 @@
+//! CloudWatch alarms: reading the current state of named alarms.
+
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::types::AlarmType;
+
+use crate::error::AwsCallError;
+
+/// DescribeAlarms accepts at most 100 names per call.
+const NAMES_PER_CALL: usize = 100;
+
+/// An alarm's name and state (`OK`, `ALARM`, `INSUFFICIENT_DATA`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmState {
+    pub name: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CloudWatch {
+    client: Client,
+}
+
+impl CloudWatch {
+    pub fn new(client: Client) -> Self {
+        CloudWatch { client }
+    }
+
+    /// The states of the metric and composite alarms among `names`. Names with no alarm
+    /// are simply absent from the answer; callers decide what a missing alarm means.
+    pub async fn alarm_states(&self, names: &[String]) -> Result<Vec<AlarmState>, AwsCallError> {
+        let mut states = Vec::new();
+        for chunk in names.chunks(NAMES_PER_CALL) {
+            let mut next_token = None;
+            loop {
+                let out = self
+                    .client
+                    .describe_alarms()
+                    .set_alarm_names(Some(chunk.to_vec()))
+                    .alarm_types(AlarmType::MetricAlarm)
+                    .alarm_types(AlarmType::CompositeAlarm)
+                    .set_next_token(next_token)
+                    .send()
+                    .await
+                    .map_err(|e| AwsCallError::from_sdk("DescribeAlarms", e))?;
+                let metric = out
+                    .metric_alarms()
+                    .iter()
+                    .map(|a| (a.alarm_name(), a.state_value()));
+                let composite = out
+                    .composite_alarms()
+                    .iter()
+                    .map(|a| (a.alarm_name(), a.state_value()));
+                states.extend(metric.chain(composite).filter_map(|(name, state)| {
+                    Some(AlarmState {
+                        name: name?.to_string(),
+                        state: state.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    })
+                }));
+                next_token = out.next_token;
+                if next_token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(states)
+    }
+}

@@ -1,0 +1,412 @@
+//! The smoke plan: which probes to send to the new version and what each answer must look
+//! like. Parsed once at cold start; every error names the probe and the field to fix.
+
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Retries are for flaky probes, not for hiding a bad build.
+pub const MAX_RETRIES: u32 = 10;
+pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF_MS: u64 = 60_000;
+
+#[derive(Debug, Clone)]
+pub struct SmokePlan {
+    pub probes: Vec<Probe>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub name: String,
+    /// Sent as the invoke payload.
+    pub payload: Value,
+    pub expect: Expectations,
+    /// Extra attempts after a failed one; the probe passes if any attempt passes.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub backoff: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    pub no_function_error: bool,
+    pub max_latency: Option<Duration>,
+    pub json: Vec<JsonCheck>,
+}
+
+/// One check of the response payload at an RFC 6901 JSON pointer.
+#[derive(Debug, Clone)]
+pub struct JsonCheck {
+    pub pointer: String,
+    pub test: JsonTest,
+}
+
+#[derive(Debug, Clone)]
+pub enum JsonTest {
+    Equals(Value),
+    /// `true`: the pointer must resolve; `false`: it must not.
+    Exists(bool),
+    /// The value (a string as is, anything else as compact JSON) must match.
+    Matches(Regex),
+}
+
+/// A plan that cannot be used, located as precisely as the input allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}field {field}: {problem}", probe.as_deref().map(|p| format!("probe {p}, ")).unwrap_or_default())]
+pub struct PlanError {
+    /// `#1 "smoke"`: position (1-based) and name when known.
+    pub probe: Option<String>,
+    pub field: String,
+    pub problem: String,
+}
+
+impl Default for SmokePlan {
+    /// One probe `{"smoke_test": true}` expecting no FunctionError (DESIGN.md §2).
+    fn default() -> Self {
+        SmokePlan {
+            probes: vec![Probe {
+                name: "smoke".into(),
+                payload: default_payload(),
+                expect: Expectations {
+                    no_function_error: true,
+                    max_latency: None,
+                    json: Vec::new(),
+                },
+                retries: 0,
+                backoff: DEFAULT_BACKOFF,
+            }],
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    probes: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbe {
+    name: String,
+    #[serde(default = "default_payload")]
+    payload: Value,
+    #[serde(default)]
+    expect: Option<Value>,
+    #[serde(default)]
+    retries: u32,
+    #[serde(default)]
+    backoff_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpectations {
+    #[serde(default = "yes")]
+    no_function_error: bool,
+    #[serde(default)]
+    max_latency_ms: Option<u64>,
+    #[serde(default)]
+    json: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    pointer: String,
+    // `"equals": null` is a real expectation, so presence is tracked separately from null.
+    #[serde(default, deserialize_with = "present")]
+    equals: Option<Value>,
+    #[serde(default)]
+    exists: Option<bool>,
+    #[serde(default)]
+    matches: Option<String>,
+}
+
+fn default_payload() -> Value {
+    json!({"smoke_test": true})
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+impl SmokePlan {
+    /// Parses and validates a plan document (see docs/readme/pre-traffic-hook.md).
+    pub fn parse(text: &str) -> Result<SmokePlan, PlanError> {
+        let doc: Value = serde_json::from_str(text).map_err(|e| PlanError {
+            probe: None,
+            field: "(document)".into(),
+            problem: format!("invalid JSON: {e}"),
+        })?;
+        let raw: RawPlan = serde_json::from_value(doc).map_err(|e| PlanError {
+            probe: None,
+            field: "(top level)".into(),
+            problem: format!("{e}; expected {{\"probes\": [...]}}"),
+        })?;
+        if raw.probes.is_empty() {
+            return Err(PlanError {
+                probe: None,
+                field: "probes".into(),
+                problem: "is empty; list at least one probe".into(),
+            });
+        }
+        let mut probes: Vec<Probe> = Vec::with_capacity(raw.probes.len());
+        for (i, value) in raw.probes.into_iter().enumerate() {
+            let probe = parse_probe(i, value)?;
+            if probes.iter().any(|p| p.name == probe.name) {
+                return Err(PlanError {
+                    probe: Some(label(i, Some(&probe.name))),
+                    field: "name".into(),
+                    problem: "is used by an earlier probe; names must be unique".into(),
+                });
+            }
+            probes.push(probe);
+        }
+        Ok(SmokePlan { probes })
+    }
+}
+
+fn label(index: usize, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("#{} {n:?}", index + 1),
+        None => format!("#{}", index + 1),
+    }
+}
+
+fn parse_probe(index: usize, value: Value) -> Result<Probe, PlanError> {
+    let name_hint = value
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let probe_label = label(index, name_hint.as_deref());
+    let err = |field: &str, problem: String| PlanError {
+        probe: Some(probe_label.clone()),
+        field: field.to_string(),
+        problem,
+    };
+    let raw: RawProbe = serde_json::from_value(value).map_err(|e| err("(probe)", e.to_string()))?;
+    if raw.name.trim().is_empty() {
+        return Err(err("name", "is empty; give the probe a name".into()));
+    }
+    if raw.retries > MAX_RETRIES {
+        return Err(err(
+            "retries",
+            format!("{} is more than {MAX_RETRIES}", raw.retries),
+        ));
+    }
+    let backoff = match raw.backoff_ms {
+        None => DEFAULT_BACKOFF,
+        Some(ms) if ms <= MAX_BACKOFF_MS => Duration::from_millis(ms),
+        Some(ms) => {
+            return Err(err(
+                "backoff_ms",
+                format!("{ms} is more than {MAX_BACKOFF_MS}"),
+            ));
+        }
+    };
+    let expect = match raw.expect {
+        None => Expectations {
+            no_function_error: true,
+            max_latency: None,
+            json: Vec::new(),
+        },
+        Some(v) => parse_expectations(v, &err)?,
+    };
+    Ok(Probe {
+        name: raw.name,
+        payload: raw.payload,
+        expect,
+        retries: raw.retries,
+        backoff,
+    })
+}
+
+fn parse_expectations(
+    value: Value,
+    err: &dyn Fn(&str, String) -> PlanError,
+) -> Result<Expectations, PlanError> {
+    let raw: RawExpectations =
+        serde_json::from_value(value).map_err(|e| err("expect", e.to_string()))?;
+    if raw.max_latency_ms == Some(0) {
+        return Err(err(
+            "expect.max_latency_ms",
+            "0 would fail every probe; use milliseconds > 0".into(),
+        ));
+    }
+    let json = raw
+        .json
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| parse_check(v, &format!("expect.json[{i}]"), err))
+        .collect::<Result<_, _>>()?;
+    Ok(Expectations {
+        no_function_error: raw.no_function_error,
+        max_latency: raw.max_latency_ms.map(Duration::from_millis),
+        json,
+    })
+}
+
+fn parse_check(
+    value: Value,
+    at: &str,
+    err: &dyn Fn(&str, String) -> PlanError,
+) -> Result<JsonCheck, PlanError> {
+    let raw: RawCheck = serde_json::from_value(value).map_err(|e| err(at, e.to_string()))?;
+    if !(raw.pointer.is_empty() || raw.pointer.starts_with('/')) {
+        return Err(err(
+            &format!("{at}.pointer"),
+            format!(
+                "{:?} is not a JSON pointer; start it with / (e.g. /status)",
+                raw.pointer
+            ),
+        ));
+    }
+    let test = match (raw.equals, raw.exists, raw.matches) {
+        (Some(v), None, None) => JsonTest::Equals(v),
+        (None, Some(b), None) => JsonTest::Exists(b),
+        (None, None, Some(pattern)) => JsonTest::Matches(
+            Regex::new(&pattern).map_err(|e| err(&format!("{at}.matches"), e.to_string()))?,
+        ),
+        _ => {
+            return Err(err(
+                at,
+                "needs exactly one of equals, exists or matches".into(),
+            ));
+        }
+    };
+    Ok(JsonCheck {
+        pointer: raw.pointer,
+        test,
+    })
+}
+
+impl std::fmt::Display for JsonCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.test {
+            JsonTest::Equals(v) => write!(f, "{} equals {v}", self.pointer),
+            JsonTest::Exists(true) => write!(f, "{} exists", self.pointer),
+            JsonTest::Exists(false) => write!(f, "{} is absent", self.pointer),
+            JsonTest::Matches(r) => write!(f, "{} matches /{}/", self.pointer, r.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"{"probes": [
+        {"name": "smoke", "payload": {"smoke_test": true}, "retries": 2, "backoff_ms": 50,
+         "expect": {"max_latency_ms": 3000, "json": [
+            {"pointer": "/status", "equals": "ok"},
+            {"pointer": "/version", "matches": "^[0-9]+$"},
+            {"pointer": "/error", "exists": false},
+            {"pointer": "/note", "equals": null}]}},
+        {"name": "tick-dry-run"}
+    ]}"#;
+
+    #[test]
+    fn a_full_plan_parses_with_defaults_filled_in() {
+        let plan = SmokePlan::parse(FULL).unwrap();
+        assert_eq!(plan.probes.len(), 2);
+        let smoke = &plan.probes[0];
+        assert_eq!(smoke.retries, 2);
+        assert_eq!(smoke.backoff, Duration::from_millis(50));
+        assert!(smoke.expect.no_function_error);
+        assert_eq!(smoke.expect.max_latency, Some(Duration::from_secs(3)));
+        let checks: Vec<String> = smoke.expect.json.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            checks,
+            [
+                "/status equals \"ok\"",
+                "/version matches /^[0-9]+$/",
+                "/error is absent",
+                "/note equals null"
+            ]
+        );
+        let second = &plan.probes[1];
+        assert_eq!(second.payload, json!({"smoke_test": true}));
+        assert_eq!((second.retries, second.backoff), (0, DEFAULT_BACKOFF));
+    }
+
+    fn error_of(text: &str) -> String {
+        SmokePlan::parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_probe_and_the_field() {
+        let typo = error_of(r#"{"probes": [{"name": "a"}, {"name": "b", "expct": {}}]}"#);
+        assert!(
+            typo.contains(r#"probe #2 "b""#) && typo.contains("unknown field `expct`"),
+            "{typo}"
+        );
+
+        let regex = error_of(
+            r#"{"probes": [{"name": "a", "expect": {"json": [{"pointer": "/x", "exists": true}, {"pointer": "/v", "matches": "("}]}}]}"#,
+        );
+        assert!(
+            regex.contains(r#"probe #1 "a""#) && regex.contains("field expect.json[1].matches"),
+            "{regex}"
+        );
+
+        let pointer = error_of(
+            r#"{"probes": [{"name": "a", "expect": {"json": [{"pointer": "status", "equals": 1}]}}]}"#,
+        );
+        assert!(
+            pointer.contains("expect.json[0].pointer") && pointer.contains("start it with /"),
+            "{pointer}"
+        );
+
+        let two_tests = error_of(
+            r#"{"probes": [{"name": "a", "expect": {"json": [{"pointer": "/s", "equals": 1, "exists": true}]}}]}"#,
+        );
+        assert!(
+            two_tests.contains("exactly one of equals, exists or matches"),
+            "{two_tests}"
+        );
+
+        let unnamed = error_of(r#"{"probes": [{"payload": {}}]}"#);
+        assert!(
+            unnamed.contains("probe #1") && unnamed.contains("missing field `name`"),
+            "{unnamed}"
+        );
+    }
+
+    #[test]
+    fn whole_document_problems_are_reported_too() {
+        assert!(error_of("{not json").contains("field (document): invalid JSON"));
+        assert!(error_of(r#"{"probes": []}"#).contains("field probes: is empty"));
+        assert!(error_of(r#"{"probe": []}"#).contains("unknown field `probe`"));
+        let dup = error_of(r#"{"probes": [{"name": "a"}, {"name": "a"}]}"#);
+        assert!(dup.contains(r#"probe #2 "a", field name"#), "{dup}");
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        assert!(
+            error_of(r#"{"probes": [{"name": "a", "retries": 11}]}"#).contains("field retries")
+        );
+        assert!(
+            error_of(r#"{"probes": [{"name": "a", "expect": {"max_latency_ms": 0}}]}"#)
+                .contains("expect.max_latency_ms")
+        );
+        assert!(
+            error_of(r#"{"probes": [{"name": "a", "backoff_ms": 600000}]}"#).contains("backoff_ms")
+        );
+    }
+
+    #[test]
+    fn the_default_plan_is_one_smoke_probe() {
+        let plan = SmokePlan::default();
+        assert_eq!(plan.probes.len(), 1);
+        assert_eq!(plan.probes[0].payload, json!({"smoke_test": true}));
+        assert!(plan.probes[0].expect.no_function_error);
+    }
+}

@@ -1,0 +1,237 @@
+//! The hook's configuration (env), read once at cold start.
+
+use std::time::Duration;
+
+use guardian::config::{ConfigError, Env};
+use guardian::guarded::GuardedFunctions;
+use guardian::hook::appspec::{DeploymentTarget, numbered_version};
+use guardian::hook::plan::SmokePlan;
+use guardian::hook::verdict::Phase;
+
+pub const DEFAULT_PROBE_CONCURRENCY: usize = 4;
+pub const DEFAULT_REPORT_MARGIN: Duration = Duration::from_millis(3_000);
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub guarded: GuardedFunctions,
+    pub alert_topic_arn: String,
+    pub phase: Phase,
+    /// `TARGET_FUNCTION`/`TARGET_VERSION`: used when the AppSpec cannot be read.
+    pub fallback_target: Option<DeploymentTarget>,
+    /// A plan that does not parse is kept as its error: the hook must still start and
+    /// report Failed with it on every invocation instead of never reporting at all.
+    pub plan: Result<SmokePlan, String>,
+    pub probe_concurrency: usize,
+    /// Alarms that fail a post-traffic hook while in ALARM.
+    pub rollback_alarms: Vec<String>,
+    /// Stop probing this long before the Lambda deadline, leaving time to report.
+    pub report_margin: Duration,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
+        let guarded = GuardedFunctions::from_env(env)?;
+        let alert_topic_arn = env.required(
+            "ALERT_TOPIC_ARN",
+            "set it to the ARN of the SNS topic that receives the hook's verdicts",
+        )?;
+        let phase = match env.optional("HOOK_PHASE").map(|p| p.to_ascii_lowercase()) {
+            None => Phase::Pre,
+            Some(p) if p == "pre" => Phase::Pre,
+            Some(p) if p == "post" => Phase::Post,
+            Some(other) => {
+                return Err(ConfigError::malformed(
+                    "HOOK_PHASE",
+                    format!("{other:?} is not a phase"),
+                    "use pre (PreTraffic hook) or post (PostTraffic hook)",
+                ));
+            }
+        };
+        let probe_concurrency = env.parsed(
+            "PROBE_CONCURRENCY",
+            DEFAULT_PROBE_CONCURRENCY,
+            "use a whole number of probes run at once, e.g. 4",
+        )?;
+        if probe_concurrency == 0 {
+            return Err(ConfigError::malformed(
+                "PROBE_CONCURRENCY",
+                "0 would never run a probe",
+                "use a whole number >= 1",
+            ));
+        }
+        let report_margin = Duration::from_millis(env.parsed(
+            "REPORT_MARGIN_MS",
+            DEFAULT_REPORT_MARGIN.as_millis() as u64,
+            "use whole milliseconds, e.g. 3000",
+        )?);
+        Ok(Config {
+            fallback_target: fallback_target(env, &guarded)?,
+            plan: smoke_plan(env),
+            guarded,
+            alert_topic_arn,
+            phase,
+            probe_concurrency,
+            rollback_alarms: env.list("ROLLBACK_ALARMS"),
+            report_margin,
+        })
+    }
+}
+
+/// `TARGET_VERSION` (numbered) with `TARGET_FUNCTION`, which may be left out when exactly one
+/// function is guarded.
+fn fallback_target(
+    env: &Env,
+    guarded: &GuardedFunctions,
+) -> Result<Option<DeploymentTarget>, ConfigError> {
+    let function = env.optional("TARGET_FUNCTION");
+    let Some(raw_version) = env.optional("TARGET_VERSION") else {
+        return match function {
+            None => Ok(None),
+            Some(_) => Err(ConfigError::Missing {
+                var: "TARGET_VERSION".into(),
+                hint: "TARGET_FUNCTION is set; set TARGET_VERSION to the numbered version to probe, or unset both".into(),
+            }),
+        };
+    };
+    let version = numbered_version(&raw_version).ok_or_else(|| {
+        ConfigError::malformed(
+            "TARGET_VERSION",
+            format!("{raw_version:?} is not a version number"),
+            "use a published version number such as 2 (never an alias or $LATEST)",
+        )
+    })?;
+    let function = function
+        .or_else(|| guarded.single().map(str::to_string))
+        .ok_or_else(|| ConfigError::Missing {
+            var: "TARGET_FUNCTION".into(),
+            hint: "TARGET_VERSION is set and several functions are guarded; name the one to probe"
+                .into(),
+        })?;
+    Ok(Some(DeploymentTarget {
+        function,
+        version,
+        alias: None,
+        current_version: None,
+    }))
+}
+
+/// `SMOKE_PLAN` (inline JSON) wins over `SMOKE_PLAN_FILE`; neither means the default plan.
+fn smoke_plan(env: &Env) -> Result<SmokePlan, String> {
+    let (origin, text) = if let Some(inline) = env.optional("SMOKE_PLAN") {
+        ("SMOKE_PLAN".to_string(), inline)
+    } else if let Some(path) = env.optional("SMOKE_PLAN_FILE") {
+        let origin = format!("SMOKE_PLAN_FILE {path}");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => (origin, text),
+            Err(e) => return Err(format!("smoke plan ({origin}) cannot be read: {e}")),
+        }
+    } else {
+        return Ok(SmokePlan::default());
+    };
+    SmokePlan::parse(&text).map_err(|e| {
+        format!("smoke plan ({origin}) is invalid: {e}; see the plan format in README")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(extra: &[(&str, &str)]) -> Env {
+        let mut pairs = vec![
+            ("GUARDED_FUNCTIONS", "trading-bot"),
+            (
+                "ALERT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:alerts",
+            ),
+        ];
+        pairs.extend_from_slice(extra);
+        Env::from_pairs(pairs)
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_env(&env(&[])).unwrap();
+        assert_eq!(c.phase, Phase::Pre);
+        assert_eq!(c.probe_concurrency, 4);
+        assert_eq!(c.report_margin, Duration::from_secs(3));
+        assert!(c.rollback_alarms.is_empty() && c.fallback_target.is_none());
+        assert_eq!(c.plan.unwrap().probes.len(), 1);
+    }
+
+    #[test]
+    fn required_and_malformed_values_are_named() {
+        let no_topic =
+            Config::from_env(&Env::from_pairs([("GUARDED_FUNCTIONS", "x")])).unwrap_err();
+        assert!(no_topic.to_string().contains("ALERT_TOPIC_ARN"));
+        for (var, value) in [
+            ("HOOK_PHASE", "during"),
+            ("PROBE_CONCURRENCY", "0"),
+            ("REPORT_MARGIN_MS", "soon"),
+            ("TARGET_VERSION", "live"),
+        ] {
+            let err = Config::from_env(&env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn fallback_target_defaults_to_the_single_guarded_function() {
+        let c = Config::from_env(&env(&[
+            ("TARGET_VERSION", "7"),
+            ("HOOK_PHASE", "POST"),
+            ("ROLLBACK_ALARMS", "a, b"),
+        ]))
+        .unwrap();
+        let t = c.fallback_target.unwrap();
+        assert_eq!(
+            (t.function.as_str(), t.version.as_str()),
+            ("trading-bot", "7")
+        );
+        assert_eq!(c.phase, Phase::Post);
+        assert_eq!(c.rollback_alarms, ["a", "b"]);
+        let half = Config::from_env(&env(&[("TARGET_FUNCTION", "trading-bot")])).unwrap_err();
+        assert!(half.to_string().contains("TARGET_VERSION"));
+    }
+
+    #[test]
+    fn a_bad_plan_is_kept_as_an_error_not_a_cold_start_failure() {
+        let c = Config::from_env(&env(&[(
+            "SMOKE_PLAN",
+            r#"{"probes": [{"name": "p", "retries": "x"}]}"#,
+        )]))
+        .unwrap();
+        let err = c.plan.unwrap_err();
+        assert!(
+            err.contains("SMOKE_PLAN") && err.contains(r#"probe #1 "p""#),
+            "{err}"
+        );
+        let missing =
+            Config::from_env(&env(&[("SMOKE_PLAN_FILE", "/nonexistent/plan.json")])).unwrap();
+        assert!(missing.plan.unwrap_err().contains("/nonexistent/plan.json"));
+    }
+
+    #[test]
+    fn the_example_plan_file_parses() {
+        let path = format!(
+            "{}/../../events/hook-smoke-plan.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let c = Config::from_env(&env(&[("SMOKE_PLAN_FILE", path.as_str())])).unwrap();
+        let plan = c.plan.unwrap();
+        assert_eq!(plan.probes[0].retries, 2);
+        assert_eq!(plan.probes[0].expect.json.len(), 3);
+    }
+
+    #[test]
+    fn inline_plan_wins_over_the_file() {
+        let c = Config::from_env(&env(&[
+            ("SMOKE_PLAN", r#"{"probes": [{"name": "inline"}]}"#),
+            ("SMOKE_PLAN_FILE", "/nonexistent/plan.json"),
+        ]))
+        .unwrap();
+        assert_eq!(c.plan.unwrap().probes[0].name, "inline");
+    }
+}

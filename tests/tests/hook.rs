@@ -1,0 +1,633 @@
+//! Issue #3: the pre-traffic smoke-test hook, through its real handler, against the emulator.
+//! Every case checks what CodeDeploy recorded and the verdict that reached SNS.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_codedeploy::types::{
+    AppSpecContent, ComputePlatform, RevisionLocation, RevisionLocationType,
+};
+use e2e::{TestAccount, guarded_function, lambda_context, notifications, topic_with_queue};
+use guardian::config::Env;
+use guardian::deadline::Deadline;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use pre_traffic_hook::{App, Config, HookEvent, conclude, handler};
+use serde_json::{Value, json};
+
+const FUNCTION: &str = "trading-bot";
+const EXECUTION: &str = "hook-execution-1";
+
+const APPSPEC_JSON: &str = r#"{"version": 0.0, "Resources": [{"tradingBot": {"Type": "AWS::Lambda::Function",
+  "Properties": {"Name": "trading-bot", "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}]}"#;
+const APPSPEC_YAML: &str = "version: 0.0\nResources:\n  - tradingBot:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: trading-bot\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: 2\n";
+
+/// How the deployment's AppSpec is registered.
+enum Revision {
+    Content(&'static str),
+    LegacyString(&'static str),
+}
+
+struct Hook {
+    account: TestAccount,
+    cfg: SdkConfig,
+    topic: String,
+    inbox: String,
+    deployment_id: String,
+}
+
+impl Hook {
+    /// A guarded function with versions 1 and 2 (alias live -> 1), an alert topic with a
+    /// subscribed queue, and a CodeDeploy deployment shifting the function to version 2.
+    async fn new(revision: Revision) -> Hook {
+        let account = TestAccount::new();
+        let cfg = account.sdk_config().await;
+        guarded_function(&cfg, FUNCTION, 2).await;
+        let (topic, inbox) = topic_with_queue(&cfg, "hook-alerts").await;
+        let deployment_id = deployment(&account, &cfg, revision).await;
+        Hook {
+            account,
+            cfg,
+            topic,
+            inbox,
+            deployment_id,
+        }
+    }
+
+    fn app(&self, extra: &[(&str, &str)]) -> App {
+        let topic = self.topic.clone();
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("GUARDED_FUNCTIONS", FUNCTION),
+            ("ALERT_TOPIC_ARN", topic.as_str()),
+            ("REPORT_MARGIN_MS", "1000"),
+        ];
+        pairs.extend_from_slice(extra);
+        let config = Config::from_env(&Env::from_pairs(pairs)).unwrap();
+        App::new(&self.cfg, config)
+    }
+
+    fn event(&self, budget: Duration) -> LambdaEvent<Value> {
+        LambdaEvent::new(
+            json!({"DeploymentId": self.deployment_id, "LifecycleEventHookExecutionId": EXECUTION}),
+            lambda_context(budget),
+        )
+    }
+
+    async fn run(&self, app: &App) -> Result<Value, pre_traffic_hook::HookError> {
+        handler(app, self.event(Duration::from_secs(30))).await
+    }
+
+    /// The statuses CodeDeploy recorded for this deployment's hook execution.
+    async fn recorded(&self) -> Vec<String> {
+        self.account
+            .control
+            .hook_statuses()
+            .await
+            .into_iter()
+            .filter(|h| h["deploymentId"] == self.deployment_id.as_str())
+            .map(|h| {
+                assert_eq!(h["lifecycleEventHookExecutionId"], EXECUTION);
+                h["status"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    /// The one verdict that reached the alert topic: (subject, message, attributes).
+    async fn alert(&self) -> (String, String, BTreeMap<String, String>) {
+        let mut got = notifications(&self.cfg, &self.inbox).await;
+        assert_eq!(got.len(), 1, "exactly one verdict published: {got:?}");
+        let n = got.remove(0);
+        let attrs = n["MessageAttributes"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v["Value"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            n["Subject"].as_str().unwrap_or_default().to_string(),
+            n["Message"].as_str().unwrap_or_default().to_string(),
+            attrs,
+        )
+    }
+
+    async fn invocations(&self) -> Vec<Value> {
+        self.account.control.invocations(FUNCTION).await
+    }
+
+    async fn queue(&self, results: Vec<Value>) {
+        self.account
+            .control
+            .queue_invoke_results(FUNCTION, Some("2"), results)
+            .await;
+    }
+
+    async fn fault(&self, operation: &str, count: u32, status: u16, code: &str) {
+        self.account
+            .control
+            .inject_fault(operation, count, status, code)
+            .await;
+    }
+}
+
+async fn deployment(account: &TestAccount, cfg: &SdkConfig, revision: Revision) -> String {
+    let cd = aws_sdk_codedeploy::Client::new(cfg);
+    cd.create_application()
+        .application_name("trading-bot-app")
+        .compute_platform(ComputePlatform::Lambda)
+        .send()
+        .await
+        .expect("CreateApplication");
+    cd.create_deployment_group()
+        .application_name("trading-bot-app")
+        .deployment_group_name("trading-bot-group")
+        .service_role_arn(account.arn("iam", "role/codedeploy"))
+        .send()
+        .await
+        .expect("CreateDeploymentGroup");
+    #[allow(deprecated)]
+    let location = match revision {
+        Revision::Content(text) => RevisionLocation::builder()
+            .revision_type(RevisionLocationType::AppSpecContent)
+            .app_spec_content(AppSpecContent::builder().content(text).build()),
+        Revision::LegacyString(text) => RevisionLocation::builder()
+            .revision_type(RevisionLocationType::String)
+            .string(
+                aws_sdk_codedeploy::types::RawString::builder()
+                    .content(text)
+                    .build(),
+            ),
+    };
+    cd.create_deployment()
+        .application_name("trading-bot-app")
+        .deployment_group_name("trading-bot-group")
+        .revision(location.build())
+        .send()
+        .await
+        .expect("CreateDeployment")
+        .deployment_id
+        .expect("deployment id")
+}
+
+fn ok_result() -> Value {
+    json!({"payload": {"status": "ok", "version": "2"}, "function_error": null, "delay_ms": 0, "executed_version": null, "log": "START v2\nsmoke ok\nEND\n"})
+}
+
+fn result_with(overrides: Value) -> Value {
+    let mut r = ok_result();
+    for (k, v) in overrides.as_object().unwrap() {
+        r[k] = v.clone();
+    }
+    r
+}
+
+const STATUS_PLAN: &str = r#"{"probes": [{"name": "smoke", "payload": {"smoke_test": true},
+  "expect": {"json": [{"pointer": "/status", "equals": "ok"}, {"pointer": "/version", "matches": "^[0-9]+$"}]}}]}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthy_target_succeeds_and_probes_the_numbered_version() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    hook.queue(vec![ok_result()]).await;
+    let app = hook.app(&[("SMOKE_PLAN", STATUS_PLAN)]);
+    let before = hook.account.control.call_counts().await;
+
+    let out = hook.run(&app).await.unwrap();
+    let after = hook.account.control.call_counts().await;
+
+    assert_eq!(hook.recorded().await, ["Succeeded"]);
+    let (subject, message, attrs) = hook.alert().await;
+    assert_eq!(subject, "PASS pre-traffic trading-bot v2");
+    assert!(message.contains("smoke ok"), "log tail quoted: {message}");
+    assert_eq!(attrs.get("severity").map(String::as_str), Some("info"));
+    assert_eq!(
+        attrs.get("source").map(String::as_str),
+        Some("pre-traffic-hook")
+    );
+    let calls = hook.invocations().await;
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0]["qualifier"], "2",
+        "the numbered version, never the alias"
+    );
+    assert_eq!(calls[0]["payload"], json!({"smoke_test": true}));
+    assert_eq!(
+        (
+            out["status"].as_str(),
+            out["report"].as_str(),
+            out["published"].as_bool()
+        ),
+        (Some("Succeeded"), Some("recorded"), Some(true))
+    );
+
+    // The hook makes only the calls it needs, each once.
+    let made: BTreeMap<&str, u64> = after
+        .iter()
+        .map(|(op, n)| (op.as_str(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(
+        made,
+        BTreeMap::from([
+            ("GetDeployment", 1),
+            ("GetFunctionConcurrency", 1),
+            ("Invoke", 1),
+            ("Publish", 1),
+            ("PutLifecycleEventHookExecutionStatus", 1),
+        ])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn yaml_and_legacy_string_appspecs_resolve_the_target_version() {
+    for revision in [
+        Revision::Content(APPSPEC_YAML),
+        Revision::LegacyString(APPSPEC_JSON),
+        Revision::LegacyString(APPSPEC_YAML),
+    ] {
+        let hook = Hook::new(revision).await;
+        hook.run(&hook.app(&[])).await.unwrap();
+        assert_eq!(hook.recorded().await, ["Succeeded"]);
+        assert_eq!(hook.alert().await.0, "PASS pre-traffic trading-bot v2");
+        assert_eq!(hook.invocations().await[0]["qualifier"], "2");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn function_errors_handled_and_unhandled_fail() {
+    for kind in ["Handled", "Unhandled"] {
+        let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+        hook.queue(vec![result_with(json!({"function_error": kind, "payload": {"errorType": "SampleTarget.BadBuild", "errorMessage": "bad build"}}))]).await;
+
+        let out = hook.run(&hook.app(&[])).await.unwrap();
+
+        assert_eq!(hook.recorded().await, ["Failed"], "{kind}");
+        let (subject, message, attrs) = hook.alert().await;
+        assert_eq!(subject, "FAIL pre-traffic trading-bot v2");
+        assert!(
+            message.contains(&format!("FunctionError {kind}")) && message.contains("bad build"),
+            "{message}"
+        );
+        assert_eq!(attrs.get("severity").map(String::as_str), Some("warning"));
+        assert_eq!(out["status"], "Failed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_json_fails_naming_the_expectation() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    hook.queue(vec![result_with(
+        json!({"payload": {"status": "degraded", "version": "2"}}),
+    )])
+    .await;
+
+    hook.run(&hook.app(&[("SMOKE_PLAN", STATUS_PLAN)]))
+        .await
+        .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    let (_, message, _) = hook.alert().await;
+    assert!(
+        message.contains(r#"expected /status equals "ok", got "degraded""#),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hanging_target_fails_before_the_hooks_deadline() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    hook.queue(vec![result_with(json!({"delay_ms": 15_000}))])
+        .await;
+    let app = hook.app(&[]);
+
+    let out = handler(&app, hook.event(Duration::from_secs(4)))
+        .await
+        .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    let (_, message, _) = hook.alert().await;
+    assert!(
+        message.contains("no answer after") && message.contains("before the hook's deadline"),
+        "{message}"
+    );
+    assert_eq!(out["report"], "recorded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_executed_version_fails() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    hook.queue(vec![result_with(json!({"executed_version": "1"}))])
+        .await;
+
+    hook.run(&hook.app(&[])).await.unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    assert!(
+        hook.alert()
+            .await
+            .1
+            .contains("version 1 answered, expected 2")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttled_target_fails() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    hook.fault("Invoke", 100, 429, "TooManyRequestsException")
+        .await;
+
+    hook.run(&hook.app(&[])).await.unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    assert!(hook.alert().await.1.contains("TooManyRequestsException"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codedeploy_throttled_or_failing_twice_still_reports_once() {
+    for (status, code) in [(400, "ThrottlingException"), (500, "InternalFailure")] {
+        let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+        hook.fault("PutLifecycleEventHookExecutionStatus", 2, status, code)
+            .await;
+
+        let out = hook.run(&hook.app(&[])).await.unwrap();
+
+        assert_eq!(hook.recorded().await, ["Succeeded"], "{code}");
+        assert_eq!(out["report"], "recorded");
+        let counts = hook.account.control.call_counts().await;
+        assert_eq!(counts["PutLifecycleEventHookExecutionStatus"], 3, "{code}");
+        assert!(hook.alert().await.1.contains("Succeeded recorded"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_invocation_finds_the_event_completed_and_is_done() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let app = hook.app(&[]);
+    hook.run(&app).await.unwrap();
+    let _first = hook.alert().await;
+
+    let again = hook.run(&app).await.unwrap();
+
+    assert_eq!(again["report"], "already_completed");
+    assert_eq!(hook.recorded().await, ["Succeeded"], "still one verdict");
+    assert!(
+        hook.alert()
+            .await
+            .1
+            .contains("an earlier attempt of this hook had already reported")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_deployment_is_a_clear_error() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let app = hook.app(&[]);
+    let event = LambdaEvent::new(
+        json!({"DeploymentId": "d-DOESNOTEXIST", "LifecycleEventHookExecutionId": EXECUTION}),
+        lambda_context(Duration::from_secs(30)),
+    );
+
+    let err = Diagnostic::from(handler(&app, event).await.unwrap_err());
+
+    assert_eq!(err.error_type, "PreTrafficHook.UnknownDeployment");
+    assert!(
+        err.error_message.contains("d-DOESNOTEXIST")
+            && err
+                .error_message
+                .contains("DeploymentDoesNotExistException"),
+        "{}",
+        err.error_message
+    );
+    assert!(hook.account.control.hook_statuses().await.is_empty());
+    assert!(hook.invocations().await.is_empty(), "nothing probed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panic_while_deciding_reports_failed() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let app = hook.app(&[]);
+    let ids = HookEvent {
+        deployment_id: hook.deployment_id.clone(),
+        execution_id: EXECUTION.into(),
+    };
+    let decision = async { panic!("index out of bounds in the decision") };
+
+    let out = conclude(
+        &app,
+        &ids,
+        Deadline::after(Duration::from_secs(30)),
+        decision,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    assert!(
+        hook.alert()
+            .await
+            .1
+            .contains("the hook panicked (index out of bounds in the decision)")
+    );
+    assert_eq!(out["status"], "Failed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flaky_probe_that_passes_on_retry_succeeds() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    hook.queue(vec![
+        result_with(
+            json!({"function_error": "Unhandled", "payload": {"errorMessage": "cold dependency"}}),
+        ),
+        ok_result(),
+    ])
+    .await;
+    let plan = r#"{"probes": [{"name": "smoke", "retries": 2, "backoff_ms": 10}]}"#;
+
+    let out = hook.run(&hook.app(&[("SMOKE_PLAN", plan)])).await.unwrap();
+
+    assert_eq!(hook.recorded().await, ["Succeeded"]);
+    assert_eq!(hook.invocations().await.len(), 2);
+    assert_eq!(out["probes"][0]["attempts"], 2);
+    assert_eq!(hook.alert().await.0, "PASS pre-traffic trading-bot v2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_outside_the_allow_list_fails_without_being_invoked() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+
+    hook.run(&hook.app(&[("GUARDED_FUNCTIONS", "other-bot")]))
+        .await
+        .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    assert!(
+        hook.alert()
+            .await
+            .1
+            .contains("trading-bot is not in GUARDED_FUNCTIONS")
+    );
+    assert!(hook.invocations().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_stopped_by_the_kill_switch_fails() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    aws_sdk_lambda::Client::new(&hook.cfg)
+        .put_function_concurrency()
+        .function_name(FUNCTION)
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .unwrap();
+
+    hook.run(&hook.app(&[])).await.unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    assert!(hook.alert().await.1.contains("trading is stopped"));
+    assert!(hook.invocations().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_plan_fails_every_invocation_naming_probe_and_field() {
+    let plan = r#"{"probes": [{"name": "smoke", "expect": {"json": [{"pointer": "/status", "equal": "ok"}]}}]}"#;
+    for _ in 0..2 {
+        let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+
+        hook.run(&hook.app(&[("SMOKE_PLAN", plan)])).await.unwrap();
+
+        assert_eq!(hook.recorded().await, ["Failed"]);
+        let message = hook.alert().await.1;
+        assert!(
+            message.contains(r#"probe #1 "smoke", field expect.json[0]"#)
+                && message.contains("unknown field `equal`"),
+            "{message}"
+        );
+        assert!(hook.invocations().await.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn post_traffic_fails_while_a_rollback_alarm_is_in_alarm() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&hook.cfg);
+    for name in ["trading-bot-errors", "trading-bot-throttles"] {
+        cw.put_metric_alarm()
+            .alarm_name(name)
+            .namespace("AWS/Lambda")
+            .metric_name("Errors")
+            .statistic(Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            .send()
+            .await
+            .unwrap();
+    }
+    cw.set_alarm_state()
+        .alarm_name("trading-bot-errors")
+        .state_value(StateValue::Alarm)
+        .state_reason("test")
+        .send()
+        .await
+        .unwrap();
+    let alarms = [
+        ("HOOK_PHASE", "post"),
+        (
+            "ROLLBACK_ALARMS",
+            "trading-bot-errors,trading-bot-throttles",
+        ),
+    ];
+
+    hook.run(&hook.app(&alarms)).await.unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    let (subject, message, _) = hook.alert().await;
+    assert_eq!(subject, "FAIL post-traffic trading-bot v2");
+    assert!(
+        message.contains("rollback alarm in ALARM: trading-bot-errors"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("trading-bot-throttles"),
+        "an OK alarm is not blamed: {message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn post_traffic_with_quiet_alarms_succeeds() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    aws_sdk_cloudwatch::Client::new(&hook.cfg)
+        .put_metric_alarm()
+        .alarm_name("trading-bot-errors")
+        .namespace("AWS/Lambda")
+        .metric_name("Errors")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+
+    hook.run(&hook.app(&[
+        ("HOOK_PHASE", "post"),
+        ("ROLLBACK_ALARMS", "trading-bot-errors"),
+    ]))
+    .await
+    .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Succeeded"]);
+    assert_eq!(hook.alert().await.0, "PASS post-traffic trading-bot v2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_publish_neither_changes_nor_blocks_the_report() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    hook.fault("Publish", 100, 500, "InternalError").await;
+
+    let out = hook.run(&hook.app(&[])).await.unwrap();
+
+    assert_eq!(hook.recorded().await, ["Succeeded"]);
+    assert_eq!(out["published"], false);
+    assert!(notifications(&hook.cfg, &hook.inbox).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fallback_target_is_used_when_the_appspec_has_no_lambda_resource() {
+    let hook = Hook::new(Revision::Content(r#"{"version": 0.0, "Resources": []}"#)).await;
+
+    hook.run(&hook.app(&[("TARGET_FUNCTION", FUNCTION), ("TARGET_VERSION", "2")]))
+        .await
+        .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Succeeded"]);
+    assert_eq!(hook.invocations().await[0]["qualifier"], "2");
+    let _ = hook.alert().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_that_never_finish_are_cut_off_and_reported_failed() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let app = hook.app(&[]);
+    let ids = HookEvent {
+        deployment_id: hook.deployment_id.clone(),
+        execution_id: EXECUTION.into(),
+    };
+    let stuck = futures::future::pending();
+
+    let out = conclude(&app, &ids, Deadline::after(Duration::from_secs(3)), stuck)
+        .await
+        .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    assert!(hook.alert().await.1.contains("out of time"));
+    assert_eq!(out["report"], "recorded");
+}
