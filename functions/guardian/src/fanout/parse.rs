@@ -1,0 +1,478 @@
+//! Normalising the four input shapes (DESIGN §3) into [`Alert`]s. Payloads are read as
+//! loose JSON, field by field, because real ones are messy: `AlarmDescription: null`,
+//! `reasonData` that is not JSON, timestamps with stray spaces. Nothing is ever dropped: what
+//! no parser recognises becomes an `unparsed` alert carrying the raw payload.
+
+use serde_json::Value;
+
+use super::alert::{Alert, Source};
+
+const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
+const DEPLOYMENT_STATE_CHANGE: &str = "CodeDeploy Deployment State-change Notification";
+
+/// One alert per SNS record, or one alert for any other event.
+pub fn normalise(event: &Value) -> Vec<Alert> {
+    match event.get("Records").and_then(Value::as_array) {
+        Some(records) if !records.is_empty() => records.iter().map(from_record).collect(),
+        _ => vec![from_document(event).unwrap_or_else(|| unparsed(raw_text(event)))],
+    }
+}
+
+/// An SNS record's `Message` (the classic alarm JSON, or an EventBridge event routed via
+/// SNS); any other record is kept raw.
+fn from_record(record: &Value) -> Alert {
+    let Some(message) = record.pointer("/Sns/Message").and_then(Value::as_str) else {
+        return unparsed(raw_text(record));
+    };
+    serde_json::from_str::<Value>(message)
+        .ok()
+        .and_then(|doc| from_document(&doc))
+        .unwrap_or_else(|| unparsed(message.to_string()))
+}
+
+/// A single document in one of the known shapes, or `None`.
+pub fn from_document(doc: &Value) -> Option<Alert> {
+    if doc.get("AlarmName").is_some() {
+        return Some(classic_alarm(doc));
+    }
+    // The Lambda alarm action puts the alarm under `alarmData`; EventBridge under `detail`.
+    if let Some(data) = doc.get("alarmData").filter(|d| d.is_object()) {
+        return Some(alarm_data(doc, data));
+    }
+    match text(doc, "/detail-type").as_deref() {
+        Some(ALARM_STATE_CHANGE) => doc.get("detail").map(|d| alarm_data(doc, d)),
+        Some(DEPLOYMENT_STATE_CHANGE) => doc.get("detail").map(|d| deployment(doc, d)),
+        _ => None,
+    }
+}
+
+/// The payload as text: strings as they are, anything else as compact JSON.
+pub fn raw_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn unparsed(raw: String) -> Alert {
+    Alert {
+        source: Source::Unparsed,
+        name: "unparsed".into(),
+        state: "UNKNOWN".into(),
+        reason: "rollout-guardian received a payload it does not recognise; it is attached raw"
+            .into(),
+        raw: Some(raw),
+        ..Alert::default()
+    }
+}
+
+/// The JSON CloudWatch publishes to an SNS alarm action.
+fn classic_alarm(doc: &Value) -> Alert {
+    let trigger = doc.get("Trigger");
+    Alert {
+        source: Source::Cloudwatch,
+        name: text(doc, "/AlarmName").unwrap_or_else(|| "unnamed alarm".into()),
+        state: text(doc, "/NewStateValue").unwrap_or_else(|| "UNKNOWN".into()),
+        previous_state: text(doc, "/OldStateValue"),
+        reason: text(doc, "/NewStateReason").unwrap_or_default(),
+        description: text(doc, "/AlarmDescription"),
+        arn: text(doc, "/AlarmArn"),
+        account: text(doc, "/AWSAccountId"),
+        region: text(doc, "/Region"),
+        time: text(doc, "/StateChangeTime"),
+        trigger: trigger
+            .and_then(classic_trigger)
+            .or_else(|| text(doc, "/AlarmRule").map(|r| format!("rule: {r}"))),
+        triggering_alarms: doc
+            .get("TriggeringChildren")
+            .and_then(Value::as_array)
+            .map(|children| {
+                children
+                    .iter()
+                    .filter_map(|c| text(c, "/Arn").or_else(|| text(c, "/arn")))
+                    .map(|arn| alarm_name_from_arn(&arn))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..Alert::default()
+    }
+}
+
+/// `Trigger` of a classic alarm: a single metric, or `Metrics` (metric math).
+fn classic_trigger(trigger: &Value) -> Option<String> {
+    let condition = match (
+        text(trigger, "/ComparisonOperator"),
+        text(trigger, "/Threshold"),
+    ) {
+        (Some(op), Some(threshold)) => format!(" {op} {threshold}"),
+        _ => String::new(),
+    };
+    if let Some(metric) = text(trigger, "/MetricName") {
+        let namespace = text(trigger, "/Namespace").unwrap_or_default();
+        let stat = text(trigger, "/Statistic")
+            .or_else(|| text(trigger, "/ExtendedStatistic"))
+            .unwrap_or_default();
+        let dims = dimensions(trigger.get("Dimensions"));
+        return Some(
+            format!("{namespace} {metric}{dims} {stat}{condition}")
+                .trim()
+                .to_string(),
+        );
+    }
+    let metrics = trigger.get("Metrics")?.as_array()?;
+    let parts: Vec<String> = metrics
+        .iter()
+        .map(|m| {
+            let id = text(m, "/Id").unwrap_or_default();
+            match text(m, "/Expression") {
+                Some(expr) => format!("{id} = {expr}"),
+                None => {
+                    let metric = m.pointer("/MetricStat/Metric");
+                    let ns = metric
+                        .and_then(|x| text(x, "/Namespace"))
+                        .unwrap_or_default();
+                    let name = metric
+                        .and_then(|x| text(x, "/MetricName"))
+                        .unwrap_or_default();
+                    let dims = dimensions(metric.and_then(|x| x.get("Dimensions")));
+                    let stat = text(m, "/MetricStat/Stat").unwrap_or_default();
+                    format!("{id} = {ns} {name}{dims} {stat}")
+                        .trim()
+                        .to_string()
+                }
+            }
+        })
+        .collect();
+    Some(format!("metric math: {}{condition}", parts.join("; ")))
+}
+
+/// `alarmData` of the Lambda alarm action, or `detail` of the EventBridge event.
+fn alarm_data(envelope: &Value, data: &Value) -> Alert {
+    let reason_data = text(data, "/state/reasonData");
+    Alert {
+        source: Source::Cloudwatch,
+        name: text(data, "/alarmName").unwrap_or_else(|| "unnamed alarm".into()),
+        state: text(data, "/state/value").unwrap_or_else(|| "UNKNOWN".into()),
+        previous_state: text(data, "/previousState/value"),
+        reason: text(data, "/state/reason").unwrap_or_default(),
+        description: text(data, "/configuration/description"),
+        arn: text(envelope, "/alarmArn").or_else(|| text(envelope, "/resources/0")),
+        account: text(envelope, "/accountId").or_else(|| text(envelope, "/account")),
+        region: text(envelope, "/region"),
+        time: text(data, "/state/timestamp").or_else(|| text(envelope, "/time")),
+        trigger: text(data, "/configuration/alarmRule")
+            .map(|rule| format!("rule: {rule}"))
+            .or_else(|| {
+                data.pointer("/configuration/metrics")
+                    .and_then(Value::as_array)
+                    .map(|m| modern_metrics(m))
+            }),
+        // `reasonData` is a JSON string that is sometimes not valid JSON: then there are
+        // simply no children to list; the reason text still says what happened.
+        triggering_alarms: reason_data
+            .and_then(|raw| serde_json::from_str::<Value>(&raw).ok())
+            .and_then(|rd| rd.get("triggeringAlarms").cloned())
+            .and_then(|t| t.as_array().cloned())
+            .map(|children| {
+                children
+                    .iter()
+                    .filter_map(|c| text(c, "/arn"))
+                    .map(|arn| alarm_name_from_arn(&arn))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        actions_suppressed_by: text(data, "/state/actionsSuppressedBy"),
+        ..Alert::default()
+    }
+}
+
+/// `configuration.metrics` of the alarm action / EventBridge shapes.
+fn modern_metrics(metrics: &[Value]) -> String {
+    let parts: Vec<String> = metrics
+        .iter()
+        .map(|m| {
+            let id = text(m, "/id").unwrap_or_default();
+            match text(m, "/expression") {
+                Some(expr) => format!("{id} = {expr}"),
+                None => {
+                    let metric = m.pointer("/metricStat/metric");
+                    let ns = metric
+                        .and_then(|x| text(x, "/namespace"))
+                        .unwrap_or_default();
+                    let name = metric.and_then(|x| text(x, "/name")).unwrap_or_default();
+                    let dims = metric
+                        .and_then(|x| x.get("dimensions"))
+                        .and_then(Value::as_object)
+                        .map(|d| {
+                            let kv: Vec<String> = d
+                                .iter()
+                                .map(|(k, v)| format!("{k}={}", raw_text(v)))
+                                .collect();
+                            format!(" [{}]", kv.join(", "))
+                        })
+                        .unwrap_or_default();
+                    let stat = text(m, "/metricStat/stat").unwrap_or_default();
+                    format!("{id} = {ns} {name}{dims} {stat}")
+                        .trim()
+                        .to_string()
+                }
+            }
+        })
+        .collect();
+    if metrics.len() == 1 {
+        // A single metric: the id is noise.
+        parts[0]
+            .split_once(" = ")
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_else(|| parts[0].clone())
+    } else {
+        format!("metric math: {}", parts.join("; "))
+    }
+}
+
+/// EventBridge "CodeDeploy Deployment State-change Notification".
+fn deployment(envelope: &Value, detail: &Value) -> Alert {
+    let application = text(detail, "/application").unwrap_or_else(|| "unknown-application".into());
+    let group = text(detail, "/deploymentGroup").unwrap_or_else(|| "unknown-group".into());
+    let id = text(detail, "/deploymentId");
+    let state = text(detail, "/state").unwrap_or_else(|| "UNKNOWN".into());
+    let verb = match state.as_str() {
+        "FAILURE" => "failed; CodeDeploy rolls back when automatic rollback is enabled",
+        "STOP" => "was stopped (rolled back if automatic rollback is enabled)",
+        "SUCCESS" => "succeeded",
+        "START" => "started",
+        "READY" => "is ready to reroute traffic",
+        _ => "changed state",
+    };
+    Alert {
+        source: Source::Codedeploy,
+        name: format!("codedeploy:{application}/{group}"),
+        reason: format!(
+            "Deployment {} of {application}/{group} {verb} ({state})",
+            id.as_deref().unwrap_or("(no id)")
+        ),
+        state,
+        // `resources` lists the application and the deployment group, in either order.
+        arn: envelope
+            .get("resources")
+            .and_then(Value::as_array)
+            .and_then(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .find(|arn| arn.contains(":deploymentgroup:"))
+                    .or_else(|| r.first().and_then(Value::as_str))
+            })
+            .map(str::to_string),
+        account: text(envelope, "/account"),
+        region: text(detail, "/region").or_else(|| text(envelope, "/region")),
+        time: text(envelope, "/time"),
+        deployment_id: id,
+        ..Alert::default()
+    }
+}
+
+/// Classic dimensions `[{"name","value"}]` as ` [name=value, ...]`.
+fn dimensions(dims: Option<&Value>) -> String {
+    let Some(list) = dims.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+        return String::new();
+    };
+    let kv: Vec<String> = list
+        .iter()
+        .map(|d| {
+            format!(
+                "{}={}",
+                text(d, "/name").unwrap_or_default(),
+                text(d, "/value").unwrap_or_default()
+            )
+        })
+        .collect();
+    format!(" [{}]", kv.join(", "))
+}
+
+/// `arn:aws:cloudwatch:region:account:alarm:Name` -> `Name` (names may contain colons).
+pub fn alarm_name_from_arn(arn: &str) -> String {
+    arn.split_once(":alarm:")
+        .map(|(_, name)| name.to_string())
+        .unwrap_or_else(|| arn.to_string())
+}
+
+/// A non-empty scalar at `pointer`, as text (`null` and `""` count as absent).
+fn text(v: &Value, pointer: &str) -> Option<String> {
+    match v.pointer(pointer)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    fn one(name: &str) -> Alert {
+        let mut alerts = normalise(&sample(name));
+        assert_eq!(alerts.len(), 1, "{name}");
+        alerts.remove(0)
+    }
+
+    #[test]
+    fn sns_classic_single_metric_with_null_description() {
+        let a = one("fanout-sns-classic-metric.json");
+        assert_eq!(a.source, Source::Cloudwatch);
+        assert_eq!(a.name, "trading-bot-errors");
+        assert_eq!(
+            (a.state.as_str(), a.previous_state.as_deref()),
+            ("ALARM", Some("OK"))
+        );
+        assert_eq!(a.description, None);
+        assert!(a.reason.starts_with("Threshold Crossed"));
+        assert_eq!(
+            a.trigger.as_deref(),
+            Some(
+                "AWS/Lambda Errors [Resource=trading-bot:live, FunctionName=trading-bot] SUM GreaterThanThreshold 1.0"
+            )
+        );
+        assert_eq!(
+            a.arn.as_deref(),
+            Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:trading-bot-errors")
+        );
+    }
+
+    #[test]
+    fn sns_classic_metric_math() {
+        let a = one("fanout-sns-classic-metric-math.json");
+        assert_eq!(a.name, "api-latency-p99");
+        assert_eq!(a.previous_state.as_deref(), Some("INSUFFICIENT_DATA"));
+        let trigger = a.trigger.unwrap();
+        assert!(
+            trigger.starts_with(
+                "metric math: e1 = m1*1; m1 = AWS/EC2 NetworkOut [InstanceId=TestInstance] Average"
+            ),
+            "{trigger}"
+        );
+    }
+
+    #[test]
+    fn a_batch_of_sns_records_yields_one_alert_each() {
+        let mut event = sample("fanout-sns-classic-metric.json");
+        let record = event["Records"][0].clone();
+        let mut garbage = record.clone();
+        garbage["Sns"]["Message"] = Value::String("Hello\r\nworld!".into());
+        event["Records"] = Value::Array(vec![record.clone(), garbage, record]);
+        let alerts = normalise(&event);
+        assert_eq!(alerts.len(), 3);
+        assert_eq!(alerts[1].source, Source::Unparsed);
+        assert_eq!(alerts[1].raw.as_deref(), Some("Hello\r\nworld!"));
+        assert_eq!(alerts[2].name, "trading-bot-errors");
+    }
+
+    #[test]
+    fn alarm_action_metric() {
+        let a = one("fanout-action-metric.json");
+        assert_eq!(a.name, "lambda-demo-metric-alarm");
+        assert_eq!(a.previous_state.as_deref(), Some("INSUFFICIENT_DATA"));
+        assert_eq!(
+            a.description.as_deref(),
+            Some("Metric Alarm to test Lambda actions")
+        );
+        assert_eq!(
+            a.trigger.as_deref(),
+            Some("AWS/Logs CallCount [InstanceId=i-12345678] Average")
+        );
+        assert_eq!(a.account.as_deref(), Some("444455556666"));
+    }
+
+    #[test]
+    fn alarm_action_with_reason_data_that_is_not_json() {
+        let a = one("fanout-action-metric-bad-reasondata.json");
+        assert_eq!(a.name, "dlq-arrivals");
+        assert_eq!(a.state, "ALARM");
+        assert!(a.reason.starts_with("Threshold Crossed"));
+        assert!(a.triggering_alarms.is_empty());
+    }
+
+    #[test]
+    fn composite_alarm_with_and_without_suppressor() {
+        let s = one("fanout-action-composite-suppressor.json");
+        assert_eq!(s.name, "CompositeDemo.Main");
+        assert_eq!(s.triggering_alarms, vec!["CompositeDemo.FirstChild"]);
+        assert_eq!(s.actions_suppressed_by.as_deref(), Some("WaitPeriod"));
+        assert_eq!(
+            s.trigger.as_deref(),
+            Some("rule: ALARM(CompositeDemo.FirstChild) OR ALARM(CompositeDemo.SecondChild)")
+        );
+        let c = one("fanout-action-composite.json");
+        assert_eq!(c.name, "trading-bot-health");
+        assert_eq!(
+            c.triggering_alarms,
+            vec!["trading-bot-errors", "trading-bot-throttles"]
+        );
+        assert_eq!(c.actions_suppressed_by, None);
+        assert_eq!(c.description.as_deref(), Some("Trading bot unhealthy"));
+    }
+
+    #[test]
+    fn eventbridge_alarm_state_change() {
+        let a = one("fanout-eventbridge-alarm.json");
+        assert_eq!(a.name, "ServerCpuTooHigh");
+        assert_eq!(
+            (a.state.as_str(), a.previous_state.as_deref()),
+            ("ALARM", Some("OK"))
+        );
+        assert_eq!(a.time.as_deref(), Some("2019-10-02T17:04:40.989+0000"));
+        assert_eq!(
+            a.arn.as_deref(),
+            Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh")
+        );
+        assert_eq!(
+            a.trigger.as_deref(),
+            Some("AWS/EC2 CPUUtilization [InstanceId=i-12345678901234567] Average")
+        );
+    }
+
+    #[test]
+    fn eventbridge_deployment_failure_and_success() {
+        let f = one("fanout-eventbridge-codedeploy-failure.json");
+        assert_eq!(f.source, Source::Codedeploy);
+        assert_eq!(f.name, "codedeploy:trading-bot/trading-bot-live");
+        assert_eq!(f.state, "FAILURE");
+        assert!(f.is_deployment_failure());
+        assert_eq!(f.deployment_id.as_deref(), Some("d-ABCDEF123"));
+        assert!(f.reason.contains("d-ABCDEF123") && f.reason.contains("failed"));
+        let s = one("fanout-eventbridge-codedeploy-success.json");
+        assert!(!s.is_deployment_failure());
+        assert_eq!(
+            s.arn.as_deref(),
+            Some(
+                "arn:aws:codedeploy:us-west-2:123456789012:deploymentgroup:trading-bot/trading-bot-live"
+            )
+        );
+    }
+
+    #[test]
+    fn garbage_is_kept_raw() {
+        let event = sample("fanout-garbage.json");
+        let a = one("fanout-garbage.json");
+        assert_eq!(a.source, Source::Unparsed);
+        assert_eq!(a.name, "unparsed");
+        let raw: Value = serde_json::from_str(a.raw.as_deref().unwrap()).unwrap();
+        assert_eq!(raw, event);
+        assert_eq!(
+            normalise(&Value::String("plain text".into()))[0]
+                .raw
+                .as_deref(),
+            Some("plain text")
+        );
+        assert_eq!(normalise(&Value::Null)[0].source, Source::Unparsed);
+        assert_eq!(
+            normalise(&serde_json::json!({"Records": []}))[0].source,
+            Source::Unparsed
+        );
+    }
+}
