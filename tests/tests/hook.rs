@@ -631,3 +631,33 @@ async fn checks_that_never_finish_are_cut_off_and_reported_failed() {
     assert!(hook.alert().await.1.contains("out of time"));
     assert_eq!(out["report"], "recorded");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misconfigured_hook_still_reports_failed() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    // What main does when Config::from_env fails (here: no ALERT_TOPIC_ARN).
+    let problem = Config::from_env(&Env::from_pairs([("GUARDED_FUNCTIONS", FUNCTION)]))
+        .unwrap_err()
+        .to_string();
+    let codedeploy =
+        guardian::aws::codedeploy::CodeDeploy::new(aws_sdk_codedeploy::Client::new(&hook.cfg));
+
+    let err =
+        pre_traffic_hook::misconfigured(&codedeploy, &problem, hook.event(Duration::from_secs(30)))
+            .await
+            .unwrap_err();
+
+    let d = Diagnostic::from(err);
+    assert_eq!(d.error_type, "PreTrafficHook.Misconfigured");
+    assert!(
+        d.error_message.contains("ALERT_TOPIC_ARN") && d.error_message.contains("reported Failed"),
+        "{}",
+        d.error_message
+    );
+    assert_eq!(
+        hook.recorded().await,
+        ["Failed"],
+        "the deployment rolls back now"
+    );
+    assert!(hook.invocations().await.is_empty(), "nothing probed");
+}

@@ -73,6 +73,14 @@ pub enum HookError {
         #[source]
         source: AwsCallError,
     },
+    #[error(
+        "the hook is misconfigured ({problem}); {outcome} for deployment {deployment_id} so it rolls back now instead of waiting for CodeDeploy's hook timeout; fix the function's environment and redeploy"
+    )]
+    Misconfigured {
+        problem: String,
+        deployment_id: String,
+        outcome: String,
+    },
     #[error("could not render the verdict as JSON")]
     Output(#[source] serde_json::Error),
 }
@@ -83,6 +91,7 @@ impl ErrorType for HookError {
             HookError::BadEvent(_) => "PreTrafficHook.BadEvent",
             HookError::UnknownDeployment { .. } => "PreTrafficHook.UnknownDeployment",
             HookError::ReportFailed { .. } => "PreTrafficHook.ReportFailed",
+            HookError::Misconfigured { .. } => "PreTrafficHook.Misconfigured",
             HookError::Output(_) => "PreTrafficHook.Output",
         }
     }
@@ -138,6 +147,37 @@ pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, Hook
     let ids = HookEvent::parse(payload)?;
     let deadline = Deadline::from_context(&context);
     conclude(app, &ids, deadline, examine(app, &ids, deadline)).await
+}
+
+/// The handler when the configuration is unusable (a missing topic, a malformed number): it
+/// cannot test or publish, but it still reports Failed, so a deployment never hangs on a
+/// hook that cannot start. The invocation then fails loudly with the configuration problem.
+pub async fn misconfigured(
+    codedeploy: &CodeDeploy,
+    problem: &str,
+    event: LambdaEvent<Value>,
+) -> Result<Value, HookError> {
+    let (payload, context) = event.into_parts();
+    let ids = HookEvent::parse(payload)?;
+    let deadline = Deadline::from_context(&context);
+    let reported = report::report_once(
+        codedeploy,
+        &ids.deployment_id,
+        &ids.execution_id,
+        HookStatus::Failed,
+        deadline,
+    )
+    .await;
+    let outcome = match reported {
+        Ok(Reported::Recorded) => "reported Failed".to_string(),
+        Ok(Reported::AlreadyCompleted) => "an earlier attempt already reported".to_string(),
+        Err(e) => format!("could not report Failed either ({e})"),
+    };
+    Err(HookError::Misconfigured {
+        problem: problem.to_string(),
+        deployment_id: ids.deployment_id,
+        outcome,
+    })
 }
 
 /// Everything that decides the verdict, in order, stopping at the first blocker so no call

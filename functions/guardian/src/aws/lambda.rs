@@ -8,6 +8,9 @@ use aws_sdk_lambda::types::{InvocationType, LogType};
 
 use crate::error::AwsCallError;
 
+/// Lambda's maximum function timeout.
+const SYNC_INVOKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// What a synchronous invoke returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvokeOutcome {
@@ -46,6 +49,18 @@ impl Lambda {
             .invocation_type(InvocationType::RequestResponse)
             .log_type(LogType::Tail)
             .payload(Blob::new(payload))
+            .customize()
+            // A synchronous invoke lasts as long as the function runs (up to 15 minutes):
+            // the shared 10 s attempt timeout would cut slow smoke tests off. Callers bound
+            // it by their own Lambda deadline instead.
+            .config_override(
+                aws_sdk_lambda::config::Builder::default().timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_attempt_timeout(SYNC_INVOKE_LIMIT)
+                        .operation_timeout(SYNC_INVOKE_LIMIT)
+                        .build(),
+                ),
+            )
             .send()
             .await
             .map_err(|e| AwsCallError::from_sdk("Invoke", e))?;
