@@ -162,17 +162,19 @@ pub async fn drain(cfg: &SdkConfig, queue_url: &str) -> Vec<String> {
         if messages.is_empty() {
             return bodies;
         }
-        for m in messages {
+        let mut delete = sqs.delete_message_batch().queue_url(queue_url);
+        for (i, m) in messages.into_iter().enumerate() {
             if let Some(handle) = m.receipt_handle {
-                sqs.delete_message()
-                    .queue_url(queue_url)
+                let entry = aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
                     .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("DeleteMessage");
+                    .build()
+                    .expect("delete entry");
+                delete = delete.entries(entry);
             }
             bodies.push(m.body.unwrap_or_default());
         }
+        delete.send().await.expect("DeleteMessageBatch");
     }
 }
 
