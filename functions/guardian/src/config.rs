@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 /// A configuration problem found at cold start. Both variants name the variable and say
 /// what a valid value looks like, so the fix is in the error message itself.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("environment variable {var} is not set; {hint}")]
     Missing { var: String, hint: String },
