@@ -1,7 +1,7 @@
 //! The rollout drill: the whole guardian, end to end, against the local AWS emulator.
 //!
 //! Provisions the stack's resources in moto (with the tests/moto_ext extension), runs every
-//! function as a real Lambda runtime process under `cargo lambda watch`, and plays a
+//! function as a real Lambda runtime process (see `runtime`), and plays a
 //! scripted incident. Each step prints a verdict and its evidence; the run ends with a
 //! summary table and exits non-zero if any step misbehaved. Run it with `make drill`.
 
@@ -12,7 +12,7 @@ mod steps;
 use std::process::ExitCode;
 
 use e2e::{TestAccount, workspace_root};
-use runtime::{LocalLambda, build_functions, ensure_cargo_lambda};
+use runtime::{LocalLambda, build_functions};
 
 pub struct StepResult {
     pub name: &'static str,
@@ -27,13 +27,6 @@ async fn main() -> ExitCode {
         eprintln!("FAIL build: {e}");
         return ExitCode::FAILURE;
     }
-    let cargo_lambda = match ensure_cargo_lambda(&root) {
-        Ok(bin) => bin,
-        Err(e) => {
-            eprintln!("FAIL setup: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     println!("starting the local AWS emulator (moto + tests/moto_ext) ...");
     let acct = TestAccount::new();
     let cfg = acct.sdk_config().await;
@@ -44,43 +37,57 @@ async fn main() -> ExitCode {
     let stack = stack::provision(&acct, &cfg).await;
 
     let env = steps::function_env(&acct, &stack);
-    let good = match LocalLambda::start(&root, &cargo_lambda, "guardian", &env) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("FAIL runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let with = |extra: &[(&str, &str)]| {
+        let mut e = env.clone();
+        e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        e
     };
-    // The bad build: same binary, the switch a broken release would flip.
-    let mut bad_env = env.clone();
-    bad_env.push(("FAILURE_MODE".into(), "fail".into()));
-    bad_env.push(("AWS_LAMBDA_FUNCTION_VERSION".into(), "3".into()));
-    let bad = match LocalLambda::start(&root, &cargo_lambda, "bad-build", &bad_env) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("FAIL runtime: {e}");
-            return ExitCode::FAILURE;
+    let mut functions = Vec::new();
+    for (binary, instance, env) in [
+        ("pre-traffic-hook", "pre-traffic-hook", with(&[])),
+        ("alarm-fanout", "alarm-fanout", with(&[])),
+        ("dlq-inspector", "dlq-inspector", with(&[])),
+        ("kill-switch", "kill-switch", with(&[])),
+        // The guarded function's good build (versions 1 and 2) and its bad build (3):
+        // same binary, the switch a broken release would flip.
+        (
+            "sample-target",
+            "trading-bot-good",
+            with(&[("AWS_LAMBDA_FUNCTION_VERSION", "2")]),
+        ),
+        (
+            "sample-target",
+            "trading-bot-bad",
+            with(&[
+                ("AWS_LAMBDA_FUNCTION_VERSION", "3"),
+                ("FAILURE_MODE", "fail"),
+            ]),
+        ),
+    ] {
+        match LocalLambda::start(&root, binary, instance, &env).await {
+            Ok(l) => functions.push((instance, l)),
+            Err(e) => {
+                eprintln!("FAIL runtime: {e}");
+                return ExitCode::FAILURE;
+            }
         }
-    };
-    println!(
-        "functions served by cargo lambda watch at {} (bad build at {})\n",
-        good.url, bad.url
-    );
+    }
+    println!("functions running as Lambda runtime processes (logs in target/drill/)\n");
 
-    let drill = steps::Drill::new(acct, cfg, stack, &good, &bad).await;
+    let drill = steps::Drill::new(acct, cfg, stack, &functions).await;
     let results = drill.run_all().await;
 
-    println!("\n{:<4} {:<44} {}", "", "step", "verdict");
+    println!("\n{:<4} {:<46} verdict", "", "step");
     let mut failed = 0;
     for (i, r) in results.iter().enumerate() {
         let verdict = match &r.outcome {
             Ok(_) => "PASS".to_string(),
             Err(e) => {
                 failed += 1;
-                format!("FAIL  {e}")
+                format!("FAIL  {}", guardian::telemetry::preview(e, 160))
             }
         };
-        println!("{:<4} {:<44} {}", i + 1, r.name, verdict);
+        println!("{:<4} {:<46} {}", i + 1, r.name, verdict);
     }
     if failed == 0 {
         println!(

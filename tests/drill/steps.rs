@@ -2,6 +2,7 @@
 //! recorded (CodeDeploy's hook status, what reached the subscribed queues, what is left in
 //! the DLQ, the function's concurrency), not from what a function said about itself.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -52,7 +53,8 @@ pub struct Drill {
     acct: TestAccount,
     cfg: SdkConfig,
     stack: Stack,
-    local: aws_sdk_lambda::Client,
+    /// Invoke API clients of the running functions, by name.
+    local: HashMap<&'static str, aws_sdk_lambda::Client>,
     emulated: aws_sdk_lambda::Client,
 }
 
@@ -61,22 +63,43 @@ impl Drill {
         acct: TestAccount,
         cfg: SdkConfig,
         stack: Stack,
-        good: &LocalLambda,
-        bad: &LocalLambda,
+        functions: &[(&'static str, LocalLambda)],
     ) -> Self {
-        // The guarded function's versions run as real runtimes: 1 and 2 are good builds, 3 is bad.
-        for version in ["1", "2", "live"] {
-            acct.control
-                .route_invokes(FUNCTION, Some(version), &good.invoke_url("sample-target"))
-                .await;
+        let mut local = HashMap::new();
+        for (name, function) in functions {
+            // One attempt, as long as the function may run: a retried invoke would run it twice.
+            let endpoint = cfg
+                .to_builder()
+                .endpoint_url(&function.url)
+                .retry_config(aws_config::retry::RetryConfig::disabled())
+                .timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_timeout(
+                            crate::runtime::FUNCTION_TIMEOUT + Duration::from_secs(10),
+                        )
+                        .operation_attempt_timeout(
+                            crate::runtime::FUNCTION_TIMEOUT + Duration::from_secs(10),
+                        )
+                        .build(),
+                )
+                .build();
+            local.insert(*name, aws_sdk_lambda::Client::new(&endpoint));
+            // The emulator forwards invokes of the guarded function's versions to the
+            // running builds: 1 and 2 (and the alias) are good, 3 is bad.
+            let qualifiers: &[&str] = match *name {
+                "trading-bot-good" => &["1", "2", "live"],
+                "trading-bot-bad" => &["3"],
+                _ => &[],
+            };
+            for q in qualifiers {
+                acct.control
+                    .route_invokes(FUNCTION, Some(q), &function.invoke_url())
+                    .await;
+            }
         }
-        acct.control
-            .route_invokes(FUNCTION, Some("3"), &bad.invoke_url("sample-target"))
-            .await;
-        let local_cfg = cfg.to_builder().endpoint_url(&good.url).build();
         Drill {
-            local: aws_sdk_lambda::Client::new(&local_cfg),
             emulated: aws_sdk_lambda::Client::new(&cfg),
+            local,
             acct,
             cfg,
             stack,
@@ -125,8 +148,11 @@ impl Drill {
 
     /// Invokes one of the guardian's functions through cargo lambda's Invoke API.
     async fn invoke(&self, function: &str, payload: &Value) -> Result<Value, String> {
-        let out = self
+        let client = self
             .local
+            .get(function)
+            .ok_or_else(|| format!("{function} is not running"))?;
+        let out = client
             .invoke()
             .function_name(function)
             .payload(Blob::new(payload.to_string()))
