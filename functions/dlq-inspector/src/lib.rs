@@ -1,1 +1,115 @@
-// placeholder
+//! DLQ inspector (DESIGN §4): see what failed in the guarded function's dead-letter queue,
+//! redrive it safely, lose nothing. `inspect` (the schedule's action) consumes nothing;
+//! `redrive` re-sends by async Invoke or to a source queue and deletes only what was
+//! re-sent; `purge` deletes selected messages once confirmed with the queue name.
+
+mod config;
+mod error;
+mod run;
+
+pub use config::{Config, RedriveFunction};
+pub use error::DlqError;
+
+use guardian::aws::lambda::Lambda;
+use guardian::aws::sns::{Publication, Sns};
+use guardian::aws::sqs::Sqs;
+use guardian::deadline::Deadline;
+use guardian::dlq::report::Report;
+use guardian::dlq::request::{self, Action, Destination, RequestError};
+use guardian::sns_text::{MAX_MESSAGE_BYTES, cap_body};
+use lambda_runtime::LambdaEvent;
+use serde_json::Value;
+
+/// Clients and configuration, built once at cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    sqs: Sqs,
+    lambda: Lambda,
+    sns: Sns,
+}
+
+impl App {
+    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+        App {
+            config,
+            sqs: Sqs::new(aws_sdk_sqs::Client::new(sdk)),
+            lambda: Lambda::new(aws_sdk_lambda::Client::new(sdk)),
+            sns: Sns::new(aws_sdk_sns::Client::new(sdk)),
+        }
+    }
+}
+
+pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, DlqError> {
+    let deadline = Deadline::from_context(&event.context);
+    let config = &app.config;
+    // Every check on the request comes before the first AWS call.
+    let request = request::parse(&event.payload, config.max_messages_limit)?;
+    request::check_purge_confirmed(&request, &config.queue_name)?;
+    if request.action == Action::Redrive
+        && request.to == Destination::Queue
+        && config.source_queue_url.is_none()
+    {
+        return Err(RequestError::BadField {
+            field: "to".into(),
+            problem: "is \"queue\" but SOURCE_QUEUE_URL is not set".into(),
+            fix: "set SOURCE_QUEUE_URL to the queue to redrive into, or use \"to\": \"function\""
+                .into(),
+        }
+        .into());
+    }
+    tracing::info!(action = ?request.action, dry_run = request.dry_run, queue = %config.queue_name, "DLQ run starting");
+
+    let report = run::run(app, &request, deadline).await?;
+    tracing::info!(
+        examined = report.examined,
+        visible = report.depth.visible,
+        complete = report.complete,
+        outcome = ?report.outcome,
+        "DLQ run finished"
+    );
+    let mut out = serde_json::to_value(&report).map_err(|e| DlqError::Serialise(e.to_string()))?;
+    if report.queue_is_empty() {
+        return Ok(out);
+    }
+    match publish(app, &report, deadline).await {
+        Ok(()) => Ok(out),
+        Err(e) if request.action == Action::Inspect => Err(DlqError::AlertNotPublished(e)),
+        Err(e) => {
+            // The messages have already moved; failing now would only hide the report.
+            tracing::error!(error = %e, "DLQ report not published");
+            out["alert_error"] = Value::String(e.to_string());
+            Ok(out)
+        }
+    }
+}
+
+async fn publish(
+    app: &App,
+    report: &Report,
+    deadline: Deadline,
+) -> Result<(), guardian::error::AwsCallError> {
+    let publication = Publication {
+        subject: Some(report.subject()),
+        message: cap_body(&report.text(), MAX_MESSAGE_BYTES),
+        per_protocol: false,
+        attributes: [
+            ("source".to_string(), "dlq-inspector".to_string()),
+            ("queue".to_string(), report.queue.clone()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let publish = app.sns.publish(&app.config.alert_topic_arn, &publication);
+    match deadline
+        .bound(app.config.deadline_margin / 4, publish)
+        .await
+    {
+        Ok(result) => result.map(|_| ()),
+        Err(e) => Err(guardian::error::AwsCallError {
+            operation: "Publish",
+            code: None,
+            message: e.to_string(),
+        }),
+    }
+}

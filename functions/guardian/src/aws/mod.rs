@@ -6,4 +6,5 @@ pub mod codedeploy;
 pub mod lambda;
 pub mod scheduler;
 pub mod sns;
+pub mod sqs;
 pub mod sqs_depth;

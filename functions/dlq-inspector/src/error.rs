@@ -1,0 +1,45 @@
+//! What can make an invocation fail, with the `errorType` Lambda records for it.
+
+use guardian::deadline::DeadlineReached;
+use guardian::dlq::request::RequestError;
+use guardian::error::{AwsCallError, ErrorType, diagnostic};
+use lambda_runtime::Diagnostic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DlqError {
+    /// A bad request: nothing was touched.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error("could not read the dead-letter queue's depth, so nothing was touched")]
+    QueueUnreadable(#[source] AwsCallError),
+    #[error(
+        "could not read the dead-letter queue's depth before the deadline, so nothing was touched"
+    )]
+    OutOfTime(#[source] DeadlineReached),
+    /// Inspect only: the report is the point of a scheduled run, so a lost one fails the
+    /// invocation (nothing was consumed; the schedule's retry runs it again).
+    #[error("the DLQ report could not be published to the alert topic")]
+    AlertNotPublished(#[source] AwsCallError),
+    #[error("the DLQ report could not be serialised: {0}")]
+    Serialise(String),
+}
+
+impl ErrorType for DlqError {
+    fn error_type(&self) -> &'static str {
+        match self {
+            DlqError::Request(RequestError::UnknownAction(_)) => "Dlq.UnknownAction",
+            DlqError::Request(RequestError::PurgeNotConfirmed { .. }) => "Dlq.PurgeNotConfirmed",
+            DlqError::Request(_) => "Dlq.BadRequest",
+            DlqError::QueueUnreadable(_) => "Dlq.QueueUnreadable",
+            DlqError::OutOfTime(_) => "Dlq.OutOfTime",
+            DlqError::AlertNotPublished(_) => "Dlq.AlertNotPublished",
+            DlqError::Serialise(_) => "Dlq.Internal",
+        }
+    }
+}
+
+impl From<DlqError> for Diagnostic {
+    fn from(e: DlqError) -> Self {
+        diagnostic(&e)
+    }
+}

@@ -1,0 +1,468 @@
+//! The report an inspection or redrive returns and publishes: depth, ages, receive counts,
+//! failure groups, redacted samples, and exactly what happened to the messages.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::message::DlqMessage;
+use super::redact::Redactor;
+use super::request::Action;
+use crate::aws::sqs::QueueDepth;
+use crate::telemetry::preview;
+
+/// Distinct groups kept; further ones are counted together, so memory stays bounded.
+pub const MAX_GROUPS: usize = 50;
+/// Message ids listed per outcome (the counts are always complete).
+pub const MAX_LISTED_IDS: usize = 100;
+const SAMPLE_BODY_CHARS: usize = 500;
+const ERROR_MESSAGE_CHARS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// What the group is keyed on: `ErrorCode`, the body pointer, or `none`.
+    pub by: String,
+    pub key: String,
+    pub error_message: Option<String>,
+    pub count: u64,
+    pub oldest_age_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sample {
+    pub message_id: String,
+    pub request_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub age_seconds: Option<u64>,
+    pub receive_count: u32,
+    /// Redacted, then truncated.
+    pub body: String,
+}
+
+/// `(by, key, error message)`.
+type GroupKey = (String, String, Option<String>);
+
+/// What an inspection saw, accumulated batch by batch.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    group_by_pointer: Option<String>,
+    sample_limit: usize,
+    pub examined: u64,
+    pub oldest_age_seconds: Option<u64>,
+    pub receive_counts: BTreeMap<u32, u64>,
+    groups: HashMap<GroupKey, (u64, Option<u64>)>,
+    other_groups: u64,
+    pub samples: Vec<Sample>,
+}
+
+impl Tally {
+    pub fn new(group_by_pointer: Option<String>, sample_limit: usize) -> Self {
+        Tally {
+            group_by_pointer,
+            sample_limit,
+            examined: 0,
+            oldest_age_seconds: None,
+            receive_counts: BTreeMap::new(),
+            groups: HashMap::new(),
+            other_groups: 0,
+            samples: Vec::new(),
+        }
+    }
+
+    pub fn observe(&mut self, m: &DlqMessage, now_ms: u64, redactor: &Redactor) {
+        self.examined += 1;
+        let age = m.age(now_ms).map(|a| a.as_secs());
+        self.oldest_age_seconds = self.oldest_age_seconds.max(age);
+        *self.receive_counts.entry(m.receive_count).or_default() += 1;
+
+        let key = self.group_key(m);
+        let room = self.groups.len() < MAX_GROUPS;
+        match self.groups.get_mut(&key) {
+            Some((count, oldest)) => {
+                *count += 1;
+                *oldest = (*oldest).max(age);
+            }
+            None if room => {
+                self.groups.insert(key, (1, age));
+            }
+            None => self.other_groups += 1,
+        }
+
+        if self.samples.len() < self.sample_limit {
+            self.samples.push(Sample {
+                message_id: m.message_id.clone(),
+                request_id: m.request_id.clone(),
+                error_code: m.error_code.clone(),
+                error_message: m
+                    .error_message
+                    .as_deref()
+                    .map(|e| preview(&redactor.redact_text(e), ERROR_MESSAGE_CHARS)),
+                age_seconds: age,
+                receive_count: m.receive_count,
+                body: preview(&redactor.redact_body(&m.body), SAMPLE_BODY_CHARS),
+            });
+        }
+    }
+
+    /// `ErrorCode` + `ErrorMessage` when Lambda set them; else the configured body pointer.
+    fn group_key(&self, m: &DlqMessage) -> GroupKey {
+        let message = m
+            .error_message
+            .as_deref()
+            .map(|e| preview(e, ERROR_MESSAGE_CHARS));
+        if let Some(code) = &m.error_code {
+            return ("ErrorCode".into(), code.clone(), message);
+        }
+        if let Some(pointer) = &self.group_by_pointer {
+            let value = m.body_json().and_then(|b| b.pointer(pointer).cloned());
+            let key = match value {
+                Some(Value::String(s)) => preview(&s, ERROR_MESSAGE_CHARS),
+                Some(other) => preview(&other.to_string(), ERROR_MESSAGE_CHARS),
+                None => "(absent)".into(),
+            };
+            return (pointer.clone(), key, message);
+        }
+        ("none".into(), "(no ErrorCode)".into(), message)
+    }
+
+    /// Groups, largest first; groups beyond `MAX_GROUPS` are summed into one `other` group.
+    pub fn groups(&self) -> Vec<Group> {
+        let mut groups: Vec<Group> = self
+            .groups
+            .iter()
+            .map(|((by, key, error_message), (count, oldest))| Group {
+                by: by.clone(),
+                key: key.clone(),
+                error_message: error_message.clone(),
+                count: *count,
+                oldest_age_seconds: *oldest,
+            })
+            .collect();
+        groups.sort_by(|a, b| {
+            b.count.cmp(&a.count).then_with(|| {
+                (&a.by, &a.key, &a.error_message).cmp(&(&b.by, &b.key, &b.error_message))
+            })
+        });
+        if self.other_groups > 0 {
+            groups.push(Group {
+                by: "other".into(),
+                key: format!("(more than {MAX_GROUPS} groups)"),
+                error_message: None,
+                count: self.other_groups,
+                oldest_age_seconds: None,
+            });
+        }
+        groups
+    }
+}
+
+/// What happened to the examined messages. Every examined message is counted in exactly
+/// one of: `not_selected`, `stale`, `dry_run_selected`, `redriven`, `purged`,
+/// `resend_failed`, `delete_failed`, `duplicates`, `not_attempted` (or, for inspect, none).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    pub not_selected: u64,
+    /// Selected but older than `max_age_seconds`: left in the DLQ, never replayed.
+    pub stale: u64,
+    /// Selected in a dry run: what a real run would have re-sent or purged.
+    pub dry_run_selected: u64,
+    /// Re-sent and then deleted from the DLQ.
+    pub redriven: u64,
+    pub purged: u64,
+    /// The re-send failed: still in the DLQ.
+    pub resend_failed: u64,
+    /// The purge delete failed: still in the DLQ.
+    pub delete_failed: u64,
+    /// Re-sent, but the delete failed: at the target AND still in the DLQ. Delete these by
+    /// id (or purge them) before the next redrive, or they are replayed twice.
+    pub duplicates: u64,
+    pub duplicate_message_ids: Vec<String>,
+    /// Received but not acted on because the run stopped (deadline or errors): still in the DLQ.
+    pub not_attempted: u64,
+}
+
+impl Outcome {
+    pub fn note_duplicate(&mut self, message_id: &str) {
+        self.duplicates += 1;
+        if self.duplicate_message_ids.len() < MAX_LISTED_IDS {
+            self.duplicate_message_ids.push(message_id.to_string());
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub action: Action,
+    pub queue: String,
+    pub dry_run: bool,
+    /// Where `redrive` re-sends: `function:<name>[:qualifier]` or `queue:<url>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Depth when the run started.
+    pub depth: QueueDepth,
+    pub examined: u64,
+    /// Of the examined messages.
+    pub oldest_age_seconds: Option<u64>,
+    /// `ApproximateReceiveCount` -> messages.
+    pub receive_counts: BTreeMap<u32, u64>,
+    pub groups: Vec<Group>,
+    pub samples: Vec<Sample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// True when the run went through everything it was asked to.
+    pub complete: bool,
+    /// Why it stopped before that, when it did.
+    pub stopped_early: Option<String>,
+    /// Messages left in the DLQ whose visibility was reset at the end: visible again now.
+    pub released: u64,
+    /// Messages whose visibility reset failed: they reappear on their own within
+    /// `visible_again_within_seconds` (the run's visibility timeout).
+    pub release_failed: u64,
+    pub visible_again_within_seconds: u64,
+}
+
+impl Report {
+    pub fn queue_is_empty(&self) -> bool {
+        self.depth.visible + self.depth.in_flight + self.depth.delayed == 0
+    }
+
+    pub fn subject(&self) -> String {
+        let age = self
+            .oldest_age_seconds
+            .map(|s| format!(", oldest {}", human_age(s)))
+            .unwrap_or_default();
+        let action = match self.action {
+            Action::Inspect => String::new(),
+            other => format!(
+                " ({}{})",
+                action_name(other),
+                if self.dry_run { ", dry run" } else { "" }
+            ),
+        };
+        format!(
+            "DLQ {}: {} messages{age}{action}",
+            self.queue, self.depth.visible
+        )
+    }
+
+    /// A few readable lines, then the full JSON report.
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "Dead-letter queue {}: {} visible, {} in flight, {} delayed when the run started.\n\
+             Examined {} message(s){}.\n",
+            self.queue,
+            self.depth.visible,
+            self.depth.in_flight,
+            self.depth.delayed,
+            self.examined,
+            self.oldest_age_seconds
+                .map(|s| format!("; the oldest has waited {}", human_age(s)))
+                .unwrap_or_default()
+        );
+        if !self.groups.is_empty() {
+            out.push_str("\nFailures by group:\n");
+            for g in &self.groups {
+                out.push_str(&format!(
+                    "  {:>6} x {} {}{}\n",
+                    g.count,
+                    g.by,
+                    g.key,
+                    g.error_message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        if let Some(o) = &self.outcome {
+            out.push_str(&format!(
+                "\n{}{}: redriven {}, purged {}, dry-run selected {}, stale (kept) {}, not selected {}, \
+                 re-send failed {}, delete failed {}, duplicates {}, not attempted {}.\n",
+                action_name(self.action),
+                if self.dry_run { " (dry run)" } else { "" },
+                o.redriven,
+                o.purged,
+                o.dry_run_selected,
+                o.stale,
+                o.not_selected,
+                o.resend_failed,
+                o.delete_failed,
+                o.duplicates,
+                o.not_attempted
+            ));
+        }
+        if let Some(reason) = &self.stopped_early {
+            out.push_str(&format!("\nStopped early: {reason}\n"));
+        }
+        let json = serde_json::to_string_pretty(self).unwrap_or_default();
+        out.push_str("\nFull report:\n");
+        out.push_str(&json);
+        out
+    }
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Inspect => "inspect",
+        Action::Redrive => "redrive",
+        Action::Purge => "purge",
+    }
+}
+
+/// `95` -> `1m35s`, `7300` -> `2h1m`, `200000` -> `2d7h`.
+pub fn human_age(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds / 3_600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m{s}s"),
+        (0, _, _) => format!("{h}h{m}m"),
+        _ => format!("{d}d{h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dlq::redact::DEFAULT_SENSITIVE_KEYS;
+
+    fn msg(id: &str, code: Option<&str>, error: Option<&str>, body: &str, sent: u64) -> DlqMessage {
+        DlqMessage {
+            message_id: id.into(),
+            body: body.into(),
+            error_code: code.map(str::to_string),
+            error_message: error.map(str::to_string),
+            sent_at_ms: Some(sent),
+            receive_count: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn groups_by_error_code_and_message_largest_first() {
+        let r = Redactor::new(DEFAULT_SENSITIVE_KEYS).unwrap();
+        let mut t = Tally::new(None, 2);
+        let now = 100_000;
+        for i in 0..5 {
+            t.observe(
+                &msg(
+                    &format!("a{i}"),
+                    Some("200"),
+                    Some("Timeout"),
+                    "{}",
+                    now - 1_000,
+                ),
+                now,
+                &r,
+            );
+        }
+        for i in 0..3 {
+            t.observe(
+                &msg(
+                    &format!("b{i}"),
+                    Some("200"),
+                    Some("Broker down"),
+                    "{}",
+                    now - 90_000,
+                ),
+                now,
+                &r,
+            );
+        }
+        t.observe(&msg("c", None, None, "{}", now), now, &r);
+        let groups = t.groups();
+        let summary: Vec<(&str, Option<&str>, u64)> = groups
+            .iter()
+            .map(|g| (g.key.as_str(), g.error_message.as_deref(), g.count))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("200", Some("Timeout"), 5),
+                ("200", Some("Broker down"), 3),
+                ("(no ErrorCode)", None, 1)
+            ]
+        );
+        assert_eq!(groups[1].oldest_age_seconds, Some(90));
+        assert_eq!(t.examined, 9);
+        assert_eq!(t.oldest_age_seconds, Some(90));
+        assert_eq!(t.samples.len(), 2);
+        assert_eq!(t.receive_counts.get(&1), Some(&9));
+    }
+
+    #[test]
+    fn without_error_code_groups_by_body_pointer() {
+        let r = Redactor::new(DEFAULT_SENSITIVE_KEYS).unwrap();
+        let mut t = Tally::new(Some("/symbol".into()), 0);
+        for (i, body) in [
+            r#"{"symbol":"EURUSD"}"#,
+            r#"{"symbol":"EURUSD"}"#,
+            r#"{"x":1}"#,
+            "text",
+        ]
+        .iter()
+        .enumerate()
+        {
+            t.observe(&msg(&i.to_string(), None, None, body, 0), 0, &r);
+        }
+        let keys: Vec<(String, String, u64)> = t
+            .groups()
+            .into_iter()
+            .map(|g| (g.by, g.key, g.count))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("/symbol".into(), "(absent)".into(), 2),
+                ("/symbol".into(), "EURUSD".into(), 2)
+            ]
+        );
+        assert!(t.samples.is_empty());
+    }
+
+    #[test]
+    fn groups_are_bounded() {
+        let r = Redactor::new(DEFAULT_SENSITIVE_KEYS).unwrap();
+        let mut t = Tally::new(None, 0);
+        for i in 0..(MAX_GROUPS + 7) {
+            t.observe(&msg("m", Some(&i.to_string()), None, "", 0), 0, &r);
+        }
+        let groups = t.groups();
+        assert_eq!(groups.len(), MAX_GROUPS + 1);
+        assert_eq!(groups.last().map(|g| g.count), Some(7));
+    }
+
+    #[test]
+    fn samples_are_redacted_and_truncated() {
+        let r = Redactor::new(DEFAULT_SENSITIVE_KEYS).unwrap();
+        let mut t = Tally::new(None, 3);
+        let body = format!(r#"{{"iban":"DE89 3704","pad":"{}"}}"#, "x".repeat(2_000));
+        t.observe(
+            &msg("m", Some("200"), Some("token=abc failed"), &body, 0),
+            0,
+            &r,
+        );
+        let s = &t.samples[0];
+        assert!(
+            !s.body.contains("DE89") && s.body.contains("[redacted]"),
+            "{}",
+            s.body
+        );
+        assert!(s.body.chars().count() < 600, "{}", s.body.len());
+        assert_eq!(s.error_message.as_deref(), Some("token=[redacted] failed"));
+    }
+
+    #[test]
+    fn ages_read_like_a_human_wrote_them() {
+        assert_eq!(human_age(42), "42s");
+        assert_eq!(human_age(95), "1m35s");
+        assert_eq!(human_age(7_300), "2h1m");
+        assert_eq!(human_age(200_000), "2d7h");
+    }
+}

@@ -1,0 +1,401 @@
+//! What an invocation asks for: the manual JSON `{"action": ...}` or a schedule event
+//! (inspect). Every mistake is an error naming the field and the fix, found before any
+//! message is touched.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::select::Selection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Inspect,
+    Redrive,
+    Purge,
+}
+
+/// Where `redrive` re-sends messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Destination {
+    /// Async `Invoke` of the guarded function with the original event.
+    Function,
+    /// `SendMessageBatch` to the configured source queue.
+    Queue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub action: Action,
+    /// Examine at most this many messages (`None`: up to the configured limit).
+    pub max_messages: Option<u64>,
+    pub selection: Selection,
+    /// Re-sends per second (`redrive` only).
+    pub rate_per_second: Option<f64>,
+    pub dry_run: bool,
+    pub to: Destination,
+    pub confirm: Option<String>,
+}
+
+impl Request {
+    /// The scheduled run: inspect everything, change nothing.
+    pub fn inspect() -> Self {
+        Request {
+            action: Action::Inspect,
+            max_messages: None,
+            selection: Selection::default(),
+            rate_per_second: None,
+            dry_run: false,
+            to: Destination::Function,
+            confirm: None,
+        }
+    }
+}
+
+/// A request the inspector refuses, before any side effect.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("the invocation payload must be a JSON object such as {{\"action\": \"inspect\"}}")]
+    NotAnObject,
+    #[error("unknown action {0:?}: use \"inspect\", \"redrive\" or \"purge\"")]
+    UnknownAction(String),
+    #[error("field `{field}` {problem}; {fix}")]
+    BadField {
+        field: String,
+        problem: String,
+        fix: String,
+    },
+    #[error(
+        "purge deletes messages for good: set `confirm` to the queue name {expected:?} to proceed (got {got})"
+    )]
+    PurgeNotConfirmed { expected: String, got: String },
+}
+
+const FIELDS: &str = "action, max_messages, error_code, body_pointer, body_equals, max_age_seconds, rate_per_second, dry_run, to, confirm";
+
+fn bad(field: &str, problem: impl Into<String>, fix: impl Into<String>) -> RequestError {
+    RequestError::BadField {
+        field: field.to_string(),
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+/// EventBridge rules and EventBridge Scheduler send events with `source`/`detail-type`.
+pub fn is_schedule_event(payload: &Value) -> bool {
+    payload.get("source").is_some() || payload.get("detail-type").is_some()
+}
+
+/// Parses the invocation payload. `max_messages_limit` is the configured ceiling.
+pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, RequestError> {
+    if is_schedule_event(payload) {
+        return Ok(Request::inspect());
+    }
+    let Value::Object(fields) = payload else {
+        return Err(RequestError::NotAnObject);
+    };
+    if let Some(unknown) = fields.keys().find(|k| !FIELDS.split(", ").any(|f| f == *k)) {
+        return Err(bad(
+            unknown,
+            "is not a known option",
+            format!("remove it; known options: {FIELDS}"),
+        ));
+    }
+    let action = match optional_str(fields, "action")? {
+        None | Some("inspect") => Action::Inspect,
+        Some("redrive") => Action::Redrive,
+        Some("purge") => Action::Purge,
+        Some(other) => return Err(RequestError::UnknownAction(other.to_string())),
+    };
+    let max_messages = optional_count(fields, "max_messages")?;
+    if let Some(n) = max_messages
+        && (n == 0 || n > max_messages_limit)
+    {
+        return Err(bad(
+            "max_messages",
+            format!("is {n}"),
+            format!("use 1..={max_messages_limit} (MAX_MESSAGES_LIMIT)"),
+        ));
+    }
+    let body_pointer = optional_str(fields, "body_pointer")?.map(str::to_string);
+    if let Some(p) = &body_pointer
+        && !p.is_empty()
+        && !p.starts_with('/')
+    {
+        return Err(bad(
+            "body_pointer",
+            format!("{p:?} is not a JSON pointer"),
+            "start it with '/', e.g. \"/order/symbol\"",
+        ));
+    }
+    let body_equals = fields.get("body_equals").cloned();
+    if body_equals.is_some() && body_pointer.is_none() {
+        return Err(bad(
+            "body_equals",
+            "needs a body_pointer",
+            "add \"body_pointer\" naming the value to compare, e.g. \"/symbol\"",
+        ));
+    }
+    let selection = Selection {
+        error_code: optional_str(fields, "error_code")?.map(str::to_string),
+        body_pointer,
+        body_equals,
+        max_age: optional_count(fields, "max_age_seconds")?.map(Duration::from_secs),
+    };
+    let rate_per_second = match fields.get("rate_per_second") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_f64() {
+            Some(r) if r > 0.0 && r.is_finite() => Some(r),
+            _ => {
+                return Err(bad(
+                    "rate_per_second",
+                    format!("is {v}"),
+                    "use a positive number of messages per second, e.g. 5",
+                ));
+            }
+        },
+    };
+    let dry_run = match fields.get("dry_run") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => return Err(bad("dry_run", format!("is {v}"), "use true or false")),
+    };
+    let to = match optional_str(fields, "to")? {
+        None | Some("function") => Destination::Function,
+        Some("queue") => Destination::Queue,
+        Some(other) => {
+            return Err(bad(
+                "to",
+                format!("is {other:?}"),
+                "use \"function\" (async Invoke) or \"queue\" (SOURCE_QUEUE_URL)",
+            ));
+        }
+    };
+    let confirm = optional_str(fields, "confirm")?.map(str::to_string);
+
+    let only_for = |field: &str, allowed: &[Action]| {
+        if fields.contains_key(field) && !allowed.contains(&action) {
+            Err(bad(
+                field,
+                format!("does not apply to {action:?}").to_lowercase(),
+                "remove it",
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    only_for("rate_per_second", &[Action::Redrive])?;
+    only_for("to", &[Action::Redrive])?;
+    only_for("dry_run", &[Action::Redrive, Action::Purge])?;
+    only_for("confirm", &[Action::Purge])?;
+    only_for("max_age_seconds", &[Action::Inspect, Action::Redrive])?;
+
+    Ok(Request {
+        action,
+        max_messages,
+        selection,
+        rate_per_second,
+        dry_run,
+        to,
+        confirm,
+    })
+}
+
+/// `purge` goes ahead only when `confirm` names the queue it deletes from.
+pub fn check_purge_confirmed(request: &Request, queue_name: &str) -> Result<(), RequestError> {
+    if request.action != Action::Purge || request.confirm.as_deref() == Some(queue_name) {
+        return Ok(());
+    }
+    Err(RequestError::PurgeNotConfirmed {
+        expected: queue_name.to_string(),
+        got: request
+            .confirm
+            .as_deref()
+            .map(|c| format!("{c:?}"))
+            .unwrap_or_else(|| "nothing".into()),
+    })
+}
+
+fn optional_str<'a>(
+    fields: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, RequestError> {
+    match fields.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(v) => Err(bad(field, format!("is {v}"), "use a string")),
+    }
+}
+
+fn optional_count(fields: &Map<String, Value>, field: &str) -> Result<Option<u64>, RequestError> {
+    match fields.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| bad(field, format!("is {v}"), "use a whole number >= 0")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(payload: Value) -> String {
+        parse(&payload, 10_000).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn empty_object_and_schedule_events_mean_inspect() {
+        assert_eq!(parse(&json!({}), 100).unwrap(), Request::inspect());
+        let scheduled =
+            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+        assert_eq!(parse(&scheduled, 100).unwrap(), Request::inspect());
+        let scheduler = json!({"source": "aws.scheduler", "detail-type": "Scheduled Event"});
+        assert_eq!(parse(&scheduler, 100).unwrap().action, Action::Inspect);
+    }
+
+    #[test]
+    fn full_redrive_request_parses() {
+        let r = parse(
+            &json!({"action": "redrive", "max_messages": 50, "error_code": "200",
+                    "body_pointer": "/symbol", "body_equals": "EURUSD", "max_age_seconds": 600,
+                    "rate_per_second": 2.5, "dry_run": true, "to": "queue"}),
+            10_000,
+        )
+        .unwrap();
+        assert_eq!(r.action, Action::Redrive);
+        assert_eq!(r.max_messages, Some(50));
+        assert_eq!(r.selection.error_code.as_deref(), Some("200"));
+        assert_eq!(r.selection.body_equals, Some(json!("EURUSD")));
+        assert_eq!(r.selection.max_age, Some(Duration::from_secs(600)));
+        assert_eq!(r.rate_per_second, Some(2.5));
+        assert!(r.dry_run);
+        assert_eq!(r.to, Destination::Queue);
+    }
+
+    #[test]
+    fn unknown_action_and_option_are_named() {
+        assert_eq!(
+            err(json!({"action": "replay"})),
+            "unknown action \"replay\": use \"inspect\", \"redrive\" or \"purge\""
+        );
+        let e = err(json!({"action": "redrive", "max_mesages": 5}));
+        assert!(
+            e.starts_with("field `max_mesages` is not a known option")
+                && e.contains("max_messages"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        for (payload, field) in [
+            (json!({"action": 1}), "action"),
+            (
+                json!({"action": "redrive", "max_messages": "ten"}),
+                "max_messages",
+            ),
+            (
+                json!({"action": "redrive", "max_messages": -1}),
+                "max_messages",
+            ),
+            (json!({"action": "redrive", "dry_run": "yes"}), "dry_run"),
+            (
+                json!({"action": "redrive", "rate_per_second": 0}),
+                "rate_per_second",
+            ),
+            (json!({"action": "redrive", "to": "s3"}), "to"),
+            (
+                json!({"action": "redrive", "max_age_seconds": 1.5}),
+                "max_age_seconds",
+            ),
+            (
+                json!({"action": "redrive", "body_pointer": "symbol"}),
+                "body_pointer",
+            ),
+            (
+                json!({"action": "redrive", "body_equals": 1}),
+                "body_equals",
+            ),
+            (
+                json!({"action": "redrive", "max_messages": 10_001}),
+                "max_messages",
+            ),
+        ] {
+            let e = err(payload.clone());
+            assert!(e.contains(&format!("`{field}`")), "{payload}: {e}");
+        }
+        assert_eq!(err(json!([1])), RequestError::NotAnObject.to_string());
+    }
+
+    #[test]
+    fn options_that_do_not_apply_are_refused() {
+        let e = err(json!({"action": "inspect", "rate_per_second": 1}));
+        assert!(
+            e.contains("`rate_per_second` does not apply to inspect"),
+            "{e}"
+        );
+        let e = err(json!({"action": "redrive", "confirm": "dlq"}));
+        assert!(e.contains("`confirm`"), "{e}");
+        let e = err(json!({"action": "purge", "max_age_seconds": 5}));
+        assert!(e.contains("`max_age_seconds`"), "{e}");
+    }
+
+    #[test]
+    fn sample_events_parse_to_their_actions() {
+        let samples = [
+            (
+                include_str!("../../../../events/dlq-inspect.json"),
+                Action::Inspect,
+                false,
+            ),
+            (
+                include_str!("../../../../events/dlq-scheduled.json"),
+                Action::Inspect,
+                false,
+            ),
+            (
+                include_str!("../../../../events/dlq-redrive.json"),
+                Action::Redrive,
+                false,
+            ),
+            (
+                include_str!("../../../../events/dlq-redrive-dry-run.json"),
+                Action::Redrive,
+                true,
+            ),
+            (
+                include_str!("../../../../events/dlq-purge.json"),
+                Action::Purge,
+                false,
+            ),
+        ];
+        for (text, action, dry_run) in samples {
+            let payload: Value = serde_json::from_str(text).unwrap();
+            let r = parse(&payload, 10_000).unwrap();
+            assert_eq!((r.action, r.dry_run), (action, dry_run), "{text}");
+        }
+    }
+
+    #[test]
+    fn purge_needs_the_queue_name() {
+        let purge =
+            |confirm: Value| parse(&json!({"action": "purge", "confirm": confirm}), 100).unwrap();
+        assert!(check_purge_confirmed(&purge(json!("trading-dlq")), "trading-dlq").is_ok());
+        let e = check_purge_confirmed(&purge(json!("trading")), "trading-dlq").unwrap_err();
+        assert!(e.to_string().contains("\"trading-dlq\""), "{e}");
+        let none = parse(&json!({"action": "purge"}), 100).unwrap();
+        assert!(
+            check_purge_confirmed(&none, "trading-dlq")
+                .unwrap_err()
+                .to_string()
+                .contains("got nothing")
+        );
+        // Other actions need no confirmation.
+        assert!(check_purge_confirmed(&Request::inspect(), "trading-dlq").is_ok());
+    }
+}

@@ -1,0 +1,583 @@
+//! DLQ inspector against the emulator (issue #5): inspect consumes nothing, redrive loses
+//! nothing (faults, deadline), filters/max_age/dry_run move exactly what they should, and
+//! the API calls per 10 messages stay within budget.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use dlq_inspector::{App, Config, DlqError, handler};
+use e2e::{
+    TestAccount, drain, guarded_function, lambda_context, notifications, queue, topic_with_queue,
+    visible_messages,
+};
+use guardian::config::Env;
+use guardian::error::ErrorType;
+use lambda_runtime::LambdaEvent;
+use serde_json::{Value, json};
+
+const FUNCTION: &str = "trading-bot";
+const DLQ: &str = "trading-bot-dlq";
+
+struct Fixture {
+    account: TestAccount,
+    cfg: SdkConfig,
+    dlq: String,
+    source: String,
+    inbox: String,
+    app: App,
+}
+
+impl Fixture {
+    async fn new(extra_env: &[(&str, &str)]) -> Fixture {
+        let account = TestAccount::new();
+        let cfg = account.sdk_config().await;
+        guarded_function(&cfg, FUNCTION, 1).await;
+        let dlq = queue(&cfg, DLQ).await;
+        let source = queue(&cfg, "trading-bot-source").await;
+        let (topic, inbox) = topic_with_queue(&cfg, "dlq-alerts").await;
+        let mut env = vec![
+            ("DLQ_URL", dlq.as_str()),
+            ("GUARDED_FUNCTIONS", FUNCTION),
+            ("ALERT_TOPIC_ARN", topic.as_str()),
+            ("SOURCE_QUEUE_URL", source.as_str()),
+        ];
+        env.extend_from_slice(extra_env);
+        let config = Config::from_env(&Env::from_pairs(env)).unwrap();
+        let app = App::new(&cfg, config);
+        Fixture {
+            account,
+            cfg,
+            dlq,
+            source,
+            inbox,
+            app,
+        }
+    }
+
+    async fn call(&self, payload: Value, budget: Duration) -> Result<Value, DlqError> {
+        handler(&self.app, LambdaEvent::new(payload, lambda_context(budget))).await
+    }
+
+    /// Fills the DLQ as Lambda would: the original event as body, Lambda's attributes.
+    /// `make(seq)` gives `(extra body fields, ErrorCode, ErrorMessage)`.
+    async fn fill(
+        &self,
+        n: u64,
+        make: impl Fn(u64) -> (Value, Option<&'static str>, &'static str),
+    ) {
+        let sqs = aws_sdk_sqs::Client::new(&self.cfg);
+        let string = |v: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(v)
+                .build()
+                .unwrap()
+        };
+        for chunk in (0..n).collect::<Vec<_>>().chunks(10) {
+            let mut batch = sqs.send_message_batch().queue_url(&self.dlq);
+            for seq in chunk {
+                let (mut body, code, message) = make(*seq);
+                body["seq"] = json!(seq);
+                let mut entry = SendMessageBatchRequestEntry::builder()
+                    .id(format!("m{seq}"))
+                    .message_body(body.to_string())
+                    .message_attributes("RequestID", string(&format!("req-{seq}")))
+                    .message_attributes("ErrorMessage", string(message));
+                if let Some(code) = code {
+                    entry = entry.message_attributes("ErrorCode", string(code));
+                }
+                batch = batch.entries(entry.build().unwrap());
+            }
+            let out = batch.send().await.unwrap();
+            assert!(out.failed.is_empty(), "{:?}", out.failed);
+        }
+    }
+
+    /// `seq` of every event the function was invoked with asynchronously (with repeats).
+    async fn invoked_seqs(&self) -> Vec<u64> {
+        self.account
+            .control
+            .invocations(FUNCTION)
+            .await
+            .iter()
+            .filter(|i| i["invocation_type"] == "Event")
+            .map(|i| i["payload"]["seq"].as_u64().unwrap())
+            .collect()
+    }
+
+    async fn calls(&self) -> BTreeMap<String, u64> {
+        self.account.control.call_counts().await
+    }
+}
+
+fn seqs_of(bodies: &[String]) -> Vec<u64> {
+    bodies
+        .iter()
+        .map(|b| {
+            serde_json::from_str::<Value>(b).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn unique(seqs: &[u64]) -> BTreeSet<u64> {
+    let set: BTreeSet<u64> = seqs.iter().copied().collect();
+    assert_eq!(
+        set.len(),
+        seqs.len(),
+        "a message reached the same place twice"
+    );
+    set
+}
+
+/// Calls made between two `call_counts()` snapshots, printed per operation and per 10
+/// messages; returns the calls to the SQS batch/receive APIs per 10 messages.
+fn print_calls_per_10(
+    label: &str,
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+    messages: u64,
+    per_message_ops: &[&str],
+) -> f64 {
+    let mut made: BTreeMap<&str, u64> = BTreeMap::new();
+    for (op, n) in after {
+        let d = n - before.get(op).copied().unwrap_or(0);
+        if d > 0 {
+            made.insert(op, d);
+        }
+    }
+    let per_batch: u64 = per_message_ops
+        .iter()
+        .map(|op| made.get(op).copied().unwrap_or(0))
+        .sum();
+    let total: u64 = made.values().sum();
+    let per_10 = per_batch as f64 * 10.0 / messages as f64;
+    println!(
+        "[{label}] {messages} messages: {made:?}; {} per 10 messages = {per_10:.2}; all calls per 10 = {:.2}",
+        per_message_ops.join("+"),
+        total as f64 * 10.0 / messages as f64
+    );
+    per_10
+}
+
+fn outcome(report: &Value, field: &str) -> u64 {
+    report["outcome"][field].as_u64().unwrap()
+}
+
+fn group_counts(report: &Value) -> BTreeMap<(String, String), u64> {
+    report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                (
+                    g["key"].as_str().unwrap().to_string(),
+                    g["error_message"].as_str().unwrap_or("").to_string(),
+                ),
+                g["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inspect_of_1000_messages_consumes_nothing_and_groups_them() {
+    let f = Fixture::new(&[]).await;
+    f.fill(1000, |seq| match seq % 10 {
+        0..=5 => (
+            json!({"symbol": "EURUSD", "password": "hunter2"}),
+            Some("200"),
+            "Task timed out after 30.00 seconds",
+        ),
+        6..=8 => (
+            json!({"symbol": "GBPUSD", "password": "hunter2"}),
+            Some("200"),
+            "Broker unavailable",
+        ),
+        _ => (
+            json!({"symbol": "USDJPY", "password": "hunter2"}),
+            Some("429"),
+            "Rate exceeded",
+        ),
+    })
+    .await;
+    let scheduled: Value =
+        serde_json::from_str(include_str!("../../events/dlq-scheduled.json")).unwrap();
+
+    let before = f.calls().await;
+    let report = f.call(scheduled, Duration::from_secs(900)).await.unwrap();
+    let after = f.calls().await;
+
+    assert_eq!(
+        visible_messages(&f.cfg, &f.dlq).await,
+        1000,
+        "inspect must leave every message visible"
+    );
+    assert_eq!(report["complete"], true, "{report}");
+    assert_eq!(report["examined"], 1000);
+    assert_eq!(report["released"], 1000);
+    assert_eq!(report["depth"]["visible"], 1000);
+    assert_eq!(
+        group_counts(&report),
+        BTreeMap::from([
+            (
+                ("200".into(), "Task timed out after 30.00 seconds".into()),
+                600
+            ),
+            (("200".into(), "Broker unavailable".into()), 300),
+            (("429".into(), "Rate exceeded".into()), 100),
+        ])
+    );
+    assert_eq!(report["receive_counts"], json!({"1": 1000}));
+    assert_eq!(report["samples"].as_array().unwrap().len(), 3);
+
+    let alerts = notifications(&f.cfg, &f.inbox).await;
+    assert_eq!(alerts.len(), 1, "one report published");
+    let subject = alerts[0]["Subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with("DLQ trading-bot-dlq: 1000 messages"),
+        "{subject}"
+    );
+    let body = alerts[0]["Message"].as_str().unwrap();
+    assert!(
+        body.contains("600 x ErrorCode 200: Task timed out"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("hunter2") && body.contains("[redacted]"),
+        "secrets must be redacted"
+    );
+
+    let per_10 = print_calls_per_10(
+        "inspect",
+        &before,
+        &after,
+        1000,
+        &["ReceiveMessage", "ChangeMessageVisibilityBatch"],
+    );
+    assert!(
+        per_10 <= 2.0,
+        "inspect made {per_10} receive/visibility calls per 10 messages"
+    );
+    // Nothing consumed, nothing sent.
+    for op in [
+        "DeleteMessage",
+        "DeleteMessageBatch",
+        "SendMessageBatch",
+        "Invoke",
+    ] {
+        assert_eq!(after.get(op), before.get(op), "{op} called by inspect");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redrive_to_the_function_with_faults_loses_nothing_and_counts_duplicates() {
+    let f = Fixture::new(&[]).await;
+    f.fill(1000, |_| {
+        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
+    })
+    .await;
+    let control = &f.account.control;
+    // Not retryable: each fault fails one re-send for good.
+    control
+        .inject_fault("Invoke", 5, 400, "InvalidRequestContentException")
+        .await;
+    // One whole delete batch fails after its messages were re-sent: duplicates.
+    control
+        .inject_fault("DeleteMessageBatch", 1, 403, "AccessDenied")
+        .await;
+
+    let report = f
+        .call(json!({"action": "redrive"}), Duration::from_secs(900))
+        .await
+        .unwrap();
+
+    let at_target = f.invoked_seqs().await;
+    let target = unique(&at_target);
+    let in_dlq = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
+    let everywhere: BTreeSet<u64> = target.union(&in_dlq).copied().collect();
+    assert_eq!(
+        everywhere,
+        (0..1000).collect(),
+        "every message is somewhere"
+    );
+    let both: BTreeSet<u64> = target.intersection(&in_dlq).copied().collect();
+
+    assert_eq!(report["complete"], true, "{report}");
+    assert_eq!(outcome(&report, "resend_failed"), 5);
+    let duplicates = outcome(&report, "duplicates");
+    assert!(
+        duplicates > 0 && duplicates <= 10,
+        "one delete batch failed: {duplicates}"
+    );
+    assert_eq!(
+        both.len() as u64,
+        duplicates,
+        "duplicates are exactly the failed deletes"
+    );
+    assert_eq!(
+        report["outcome"]["duplicate_message_ids"]
+            .as_array()
+            .unwrap()
+            .len() as u64,
+        duplicates
+    );
+    assert_eq!(in_dlq.len() as u64, 5 + duplicates);
+    assert_eq!(target.len() as u64, 1000 - 5);
+    assert_eq!(outcome(&report, "redriven"), 1000 - 5 - duplicates);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redrive_to_a_queue_with_faults_loses_nothing() {
+    let f = Fixture::new(&[]).await;
+    f.fill(1000, |_| {
+        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
+    })
+    .await;
+    let control = &f.account.control;
+    control
+        .inject_fault(
+            "SendMessageBatch",
+            1,
+            400,
+            "AWS.SimpleQueueService.BatchRequestTooLong",
+        )
+        .await;
+    control
+        .inject_fault("DeleteMessageBatch", 1, 403, "AccessDenied")
+        .await;
+
+    let report = f
+        .call(
+            json!({"action": "redrive", "to": "queue"}),
+            Duration::from_secs(900),
+        )
+        .await
+        .unwrap();
+
+    let target = unique(&seqs_of(&drain(&f.cfg, &f.source).await));
+    let in_dlq = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
+    let everywhere: BTreeSet<u64> = target.union(&in_dlq).copied().collect();
+    assert_eq!(
+        everywhere,
+        (0..1000).collect(),
+        "every message is somewhere"
+    );
+    let both = target.intersection(&in_dlq).count() as u64;
+    assert_eq!(report["complete"], true, "{report}");
+    assert_eq!(
+        outcome(&report, "resend_failed"),
+        10,
+        "one send batch failed"
+    );
+    assert_eq!(
+        outcome(&report, "duplicates"),
+        10,
+        "one delete batch failed"
+    );
+    assert_eq!(both, 10);
+    assert_eq!(in_dlq.len(), 20);
+    assert_eq!(outcome(&report, "redriven"), 980);
+    assert!(
+        f.invoked_seqs().await.is_empty(),
+        "to=queue never invokes the function"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redrive_to_a_queue_makes_at_most_3_calls_per_10_messages() {
+    let f = Fixture::new(&[]).await;
+    f.fill(500, |_| {
+        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
+    })
+    .await;
+    let before = f.calls().await;
+    let report = f
+        .call(
+            json!({"action": "redrive", "to": "queue"}),
+            Duration::from_secs(900),
+        )
+        .await
+        .unwrap();
+    let after = f.calls().await;
+    assert_eq!(outcome(&report, "redriven"), 500);
+    assert_eq!(drain(&f.cfg, &f.source).await.len(), 500);
+    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 0);
+    let per_10 = print_calls_per_10(
+        "redrive to SQS",
+        &before,
+        &after,
+        500,
+        &[
+            "ReceiveMessage",
+            "SendMessageBatch",
+            "DeleteMessageBatch",
+            "ChangeMessageVisibilityBatch",
+        ],
+    );
+    assert!(
+        per_10 <= 3.0,
+        "redrive made {per_10} SQS calls per 10 messages"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redrive_cut_off_by_the_deadline_stops_cleanly_and_loses_nothing() {
+    let f = Fixture::new(&[("DEADLINE_MARGIN_MS", "1000")]).await;
+    f.fill(1000, |_| {
+        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
+    })
+    .await;
+
+    // 1000 messages at 200/s need 5 s; the invocation has 3 s.
+    let report = f
+        .call(
+            json!({"action": "redrive", "rate_per_second": 200}),
+            Duration::from_secs(3),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(report["complete"], false, "{report}");
+    let reason = report["stopped_early"].as_str().unwrap();
+    assert!(reason.contains("deadline"), "{reason}");
+    let redriven = outcome(&report, "redriven");
+    assert!(
+        redriven < 1000,
+        "the run was cut off, yet redrove {redriven}"
+    );
+    assert_eq!(outcome(&report, "duplicates"), 0);
+
+    let target = unique(&f.invoked_seqs().await);
+    let in_dlq = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
+    assert!(
+        target.is_disjoint(&in_dlq),
+        "no duplicates without a failed delete"
+    );
+    let everywhere: BTreeSet<u64> = target.union(&in_dlq).copied().collect();
+    assert_eq!(
+        everywhere,
+        (0..1000).collect(),
+        "every message is somewhere"
+    );
+    assert_eq!(target.len() as u64, redriven);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_max_age_and_dry_run_move_exactly_what_they_should() {
+    let f = Fixture::new(&[]).await;
+    // seq 0..10: ErrorCode 200 EURUSD; 10..20: 200 GBPUSD; 20..30: 429 EURUSD.
+    f.fill(30, |seq| match seq / 10 {
+        0 => (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out"),
+        1 => (json!({"symbol": "GBPUSD"}), Some("200"), "Task timed out"),
+        _ => (json!({"symbol": "EURUSD"}), Some("429"), "Rate exceeded"),
+    })
+    .await;
+
+    // dry run: reports what it would move, moves nothing.
+    let dry: Value =
+        serde_json::from_str(include_str!("../../events/dlq-redrive-dry-run.json")).unwrap();
+    let report = f.call(dry, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(outcome(&report, "dry_run_selected"), 20, "{report}");
+    assert_eq!(outcome(&report, "not_selected"), 10);
+    assert!(
+        f.invoked_seqs().await.is_empty(),
+        "dry run invoked the function"
+    );
+    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 30);
+
+    // max_age 0: every selected message is stale, skipped and kept.
+    let report = f
+        .call(
+            json!({"action": "redrive", "error_code": "200", "max_age_seconds": 0}),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome(&report, "stale"), outcome(&report, "not_selected")),
+        (20, 10)
+    );
+    assert!(
+        f.invoked_seqs().await.is_empty(),
+        "stale messages were replayed"
+    );
+    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 30);
+
+    // Both filters together, fresh enough: exactly seq 0..10.
+    let report = f
+        .call(
+            json!({"action": "redrive", "error_code": "200", "body_pointer": "/symbol",
+                   "body_equals": "EURUSD", "max_age_seconds": 3600}),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome(&report, "redriven"), 10);
+    assert_eq!(unique(&f.invoked_seqs().await), (0..10).collect());
+
+    // Purge of the 429s, confirmed: exactly seq 20..30 gone, 10..20 kept.
+    let report = f
+        .call(
+            json!({"action": "purge", "error_code": "429", "confirm": DLQ}),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome(&report, "purged"), 10);
+    let left = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
+    assert_eq!(left, (10..20).collect());
+    assert_eq!(f.invoked_seqs().await.len(), 10, "purge never invokes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_are_refused_before_any_aws_call() {
+    let f = Fixture::new(&[]).await;
+    f.fill(5, |_| (json!({}), Some("200"), "boom")).await;
+    let before = f.calls().await;
+    for (payload, error_type, mentions) in [
+        (json!({"action": "replay"}), "Dlq.UnknownAction", "replay"),
+        (
+            json!({"action": "redrive", "max_mesages": 5}),
+            "Dlq.BadRequest",
+            "`max_mesages`",
+        ),
+        (
+            json!({"action": "redrive", "max_messages": "5"}),
+            "Dlq.BadRequest",
+            "`max_messages`",
+        ),
+        (
+            json!({"action": "redrive", "dry_run": "no"}),
+            "Dlq.BadRequest",
+            "`dry_run`",
+        ),
+        (json!({"action": "purge"}), "Dlq.PurgeNotConfirmed", DLQ),
+        (
+            json!({"action": "purge", "confirm": "trading-bot"}),
+            "Dlq.PurgeNotConfirmed",
+            DLQ,
+        ),
+    ] {
+        let err = f
+            .call(payload.clone(), Duration::from_secs(30))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), error_type, "{payload}: {err}");
+        assert!(err.to_string().contains(mentions), "{payload}: {err}");
+    }
+    assert_eq!(f.calls().await, before, "a refused request made AWS calls");
+    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_queue_publishes_nothing() {
+    let f = Fixture::new(&[]).await;
+    let report = f.call(json!({}), Duration::from_secs(30)).await.unwrap();
+    assert_eq!(report["examined"], 0);
+    assert!(notifications(&f.cfg, &f.inbox).await.is_empty());
+}
