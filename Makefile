@@ -9,3 +9,7 @@ test:   ## all tests (starts the local AWS emulator itself)
 
 ci:     ## what CI runs on a clean clone
 	bash .ci/run
+
+.PHONY: bench
+bench:  ## benchmarks: cold start, memory, size, API calls vs a Python baseline (docs/PERFORMANCE.md)
+	bash bench/run

@@ -119,14 +119,30 @@ mod tests {
     /// every dimension and metric name present at the root, metric values numbers.
     fn assert_valid_emf(doc: &Value) {
         let aws = &doc["_aws"];
-        assert!(aws["Timestamp"].is_i64(), "Timestamp is integer milliseconds");
-        for directive in aws["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics array") {
-            assert!(directive["Namespace"].as_str().is_some_and(|n| !n.is_empty()));
-            for set in directive["Dimensions"].as_array().expect("Dimensions array") {
+        assert!(
+            aws["Timestamp"].is_i64(),
+            "Timestamp is integer milliseconds"
+        );
+        for directive in aws["CloudWatchMetrics"]
+            .as_array()
+            .expect("CloudWatchMetrics array")
+        {
+            assert!(
+                directive["Namespace"]
+                    .as_str()
+                    .is_some_and(|n| !n.is_empty())
+            );
+            for set in directive["Dimensions"]
+                .as_array()
+                .expect("Dimensions array")
+            {
                 let set = set.as_array().expect("a dimension set is an array");
                 assert!(!set.is_empty() && set.len() <= 30);
                 for name in set {
-                    assert!(doc[name.as_str().expect("dimension name")].is_string(), "dimension {name} at root");
+                    assert!(
+                        doc[name.as_str().expect("dimension name")].is_string(),
+                        "dimension {name} at root"
+                    );
                 }
             }
             let metrics = directive["Metrics"].as_array().expect("Metrics array");
@@ -149,7 +165,10 @@ mod tests {
             .document(1_700_000_000_000);
         assert_valid_emf(&doc);
         assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
-        assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function", "Severity"]]));
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Function", "Severity"]])
+        );
         assert_eq!(doc["AlertsPublished"], json!(3.0));
         assert_eq!(doc["Function"], "alarm-fanout");
         assert_eq!(doc["requestId"], "abc");
