@@ -84,6 +84,15 @@ impl Control {
         .await;
     }
 
+    /// What e-mail / SMS subscribers got (`protocol` = `email`, `email-json` or `sms`):
+    /// `{"protocol", "endpoint", "subject", "message"}`.
+    pub async fn deliveries(&self, protocol: &str) -> Vec<Value> {
+        as_list(
+            self.get(&format!("/_ext/sns/deliveries?protocol={protocol}"))
+                .await,
+        )
+    }
+
     /// API calls this account made, by operation name (injected failures included).
     pub async fn call_counts(&self) -> BTreeMap<String, u64> {
         serde_json::from_value(self.get("/_ext/calls").await).unwrap_or_default()

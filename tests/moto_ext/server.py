@@ -27,7 +27,7 @@ from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import get_service_model
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sns.exceptions import InvalidParameterValue
-from moto.sns.models import SNSBackend
+from moto.sns.models import SNSBackend, Subscription
 
 LOCK = threading.Lock()
 FAULTS = {}                                     # (account, operation) -> fault spec
@@ -36,6 +36,7 @@ RESULTS = defaultdict(deque)                    # (account, function, qualifier|
 ROUTES = {}                                     # (account, function, qualifier|None) -> runtime URL
 INVOCATIONS = defaultdict(list)                 # (account, function) -> invocation records
 HOOKS, STOPPED = defaultdict(list), defaultdict(list)  # account -> CodeDeploy records
+DELIVERIES = defaultdict(list)                  # account -> e-mail / SMS deliveries
 
 # 0. Per-test account: access key id ACCT<12 digits> -> that account.
 _orig_account_from = iam_models.get_account_id_from
@@ -184,6 +185,21 @@ def publish(self, message, arn=None, **kw):
     return _orig_publish(self, message, arn, **kw)
 SNSBackend.publish = publish
 
+# moto drops what e-mail and SMS subscribers would get; keep it so tests can read the text a
+# person receives (the protocol's key of a MessageStructure=json message, else the message).
+_orig_sub_publish = Subscription.publish
+def subscription_publish(self, message, message_id, subject=None, message_attributes=None, **kw):
+    if self.protocol not in ("email", "email-json", "sms"):
+        return _orig_sub_publish(self, message, message_id, subject, message_attributes, **kw)
+    if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(message_attributes, message):
+        return
+    if kw.get("message_structure") == "json":
+        message = self._parse_message_structure(message, self.protocol)
+    with LOCK:
+        DELIVERIES[self.account_id].append({"protocol": self.protocol, "endpoint": self.endpoint,
+                                            "subject": subject, "message": message})
+Subscription.publish = subscription_publish
+
 # 5. CloudWatch: PutCompositeAlarm, DescribeAlarms with combined filters, and an rpc-v2-cbor bridge
 # that re-issues the request to moto as awsJson1_0 (a protocol moto parses) and CBOR-encodes the reply.
 def put_composite_alarm(self):
@@ -253,6 +269,7 @@ READERS = {  # GET /_ext/... -> JSON snapshot for one account
     "/_ext/lambda/invocations": lambda q: list(INVOCATIONS[(q["account"], q["function"])]),
     "/_ext/codedeploy/hook-statuses": lambda q: list(HOOKS[q["account"]]),
     "/_ext/codedeploy/stopped": lambda q: list(STOPPED[q["account"]]),
+    "/_ext/sns/deliveries": lambda q: [d for d in DELIVERIES[q["account"]] if d["protocol"] == q.get("protocol", d["protocol"])],
 }
 
 def control(req):

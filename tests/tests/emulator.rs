@@ -414,3 +414,48 @@ async fn cloudwatch_alarms_are_reachable_from_the_rust_sdk() {
         Some("Threshold Crossed: 3 errors")
     );
 }
+
+#[tokio::test]
+async fn email_and_sms_subscribers_get_their_own_rendering() {
+    let acct = TestAccount::new();
+    let cfg = acct.sdk_config().await;
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let topic = sns
+        .create_topic()
+        .name("alerts")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    for (protocol, endpoint) in [("email", "oncall@example.com"), ("sms", "+15555550100")] {
+        sns.subscribe()
+            .topic_arn(&topic)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .send()
+            .await
+            .unwrap();
+    }
+    Sns::new(sns)
+        .publish(
+            &topic,
+            &Publication {
+                subject: Some("ALARM: errors".into()),
+                message: json!({"default": "d", "email": "full text", "sms": "short"}).to_string(),
+                per_protocol: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let email = acct.control.deliveries("email").await;
+    assert_eq!(email.len(), 1);
+    assert_eq!(
+        (email[0]["subject"].as_str(), email[0]["message"].as_str()),
+        (Some("ALARM: errors"), Some("full text"))
+    );
+    let sms = acct.control.deliveries("sms").await;
+    assert_eq!(sms.len(), 1);
+    assert_eq!(sms[0]["message"], "short");
+}
