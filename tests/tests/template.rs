@@ -1,0 +1,840 @@
+//! template.yaml, as CloudFormation will run it: translated by aws-sam-translator
+//! (tests/template/translate.py in .venv/sam, installed here when missing), then checked
+//! for what an operator relies on: the canary rolls back on the four alarms and runs both
+//! hooks, IAM is scoped to exact ARNs, every function's environment names real resources,
+//! and only the operator policy may invoke the kill switch and the DLQ inspector.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use e2e::workspace_root;
+use serde_json::Value;
+
+/// Actions that AWS authorises only on `"Resource": "*"` (no resource-level permissions).
+/// The only place a `*` resource is allowed in an identity policy of this stack.
+const STAR_RESOURCE_ACTIONS: &[&str] = &["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+
+/// AWS managed policies a role may carry: SAM's CodeDeploy service role, which may invoke
+/// only functions named `CodeDeployHook_*` (the hooks).
+const ALLOWED_MANAGED_POLICIES: &[&str] =
+    &["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"];
+
+const ROLLBACK_ALARMS: [&str; 4] = [
+    "GuardedErrorsAlarm",
+    "GuardedDurationAlarm",
+    "GuardedThrottlesAlarm",
+    "GuardedDlqArrivalsAlarm",
+];
+
+// ---- the translated template -------------------------------------------------------------
+
+fn translated() -> &'static Value {
+    static TRANSLATED: OnceLock<Value> = OnceLock::new();
+    TRANSLATED.get_or_init(|| {
+        let root = workspace_root();
+        let python = ensure_translator(&root);
+        let out = Command::new(&python)
+            .arg(root.join("tests/template/translate.py"))
+            .arg(root.join("template.yaml"))
+            .current_dir(&root)
+            .output()
+            .expect("can run tests/template/translate.py");
+        assert!(
+            out.status.success(),
+            "aws-sam-translator rejected template.yaml:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("the translator prints JSON")
+    })
+}
+
+/// `.venv/sam` with the pins of `.ci/requirements-template.txt` (the stamp is a copy of the
+/// file, as in `.ci/template-checks.sh`), installed when missing or outdated.
+fn ensure_translator(root: &Path) -> PathBuf {
+    let venv = root.join(".venv/sam");
+    let python = venv.join("bin/python");
+    let requirements = root.join(".ci/requirements-template.txt");
+    let wanted = std::fs::read_to_string(&requirements).expect(".ci/requirements-template.txt");
+    let stamp = venv.join(".installed-requirements");
+    let installed =
+        || python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&wanted);
+    if installed() {
+        return python;
+    }
+    // Another test binary may be installing it: one installs, the others wait.
+    let lock = root.join(".venv/.sam-install.lock");
+    std::fs::create_dir_all(root.join(".venv")).expect("can create .venv");
+    let deadline = Instant::now() + Duration::from_secs(900);
+    while std::fs::create_dir(&lock).is_err() {
+        assert!(Instant::now() < deadline, "timed out waiting for {lock:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let result = (|| {
+        if installed() {
+            return Ok(());
+        }
+        eprintln!("installing the SAM tools into {} ...", venv.display());
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements))?;
+        std::fs::write(&stamp, &wanted).map_err(|e| e.to_string())
+    })();
+    let _ = std::fs::remove_dir(&lock);
+    if let Err(e) = result {
+        panic!("could not install the SAM tools: {e}");
+    }
+    python
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} exited with {}:\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+// ---- helpers over CloudFormation JSON ----------------------------------------------------
+
+fn resources() -> &'static serde_json::Map<String, Value> {
+    translated()["Resources"]
+        .as_object()
+        .expect("Resources is an object")
+}
+
+fn resource(id: &str) -> &'static Value {
+    resources()
+        .get(id)
+        .unwrap_or_else(|| panic!("no resource {id} in the translated template"))
+}
+
+fn of_type(kind: &str) -> Vec<(&'static str, &'static Value)> {
+    resources()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .map(|(id, r)| (id.as_str(), r))
+        .collect()
+}
+
+fn as_list(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => vec![],
+        one => vec![one],
+    }
+}
+
+/// The logical ids (and parameters) a value refers to: `Ref`, `Fn::GetAtt`, and the
+/// `${Name}` / `${Name.Attr}` variables of `Fn::Sub` that its own map does not define.
+fn references(v: &Value) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    collect_references(v, &mut found);
+    found
+}
+
+fn collect_references(v: &Value, found: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match key.as_str() {
+                    "Ref" => {
+                        if let Some(name) = inner.as_str() {
+                            found.insert(name.to_string());
+                        }
+                    }
+                    "Fn::GetAtt" => {
+                        if let Some(name) = inner.get(0).and_then(Value::as_str) {
+                            found.insert(name.to_string());
+                        } else if let Some(dotted) = inner.as_str() {
+                            found.insert(dotted.split('.').next().unwrap_or("").to_string());
+                        }
+                    }
+                    "Fn::Sub" => {
+                        let (text, vars) = match inner {
+                            Value::String(s) => (s.as_str(), None),
+                            Value::Array(parts) => (
+                                parts.first().and_then(Value::as_str).unwrap_or(""),
+                                parts.get(1),
+                            ),
+                            _ => ("", None),
+                        };
+                        for name in sub_variables(text) {
+                            if vars.and_then(|m| m.get(&name)).is_none() {
+                                found.insert(name);
+                            }
+                        }
+                        if let Some(vars) = vars {
+                            collect_references(vars, found);
+                        }
+                    }
+                    _ => collect_references(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_references(i, found)),
+        _ => {}
+    }
+}
+
+/// `${Name}` and `${Name.Attr}` in a `Fn::Sub` string, as logical ids (`${!Literal}` skipped).
+fn sub_variables(text: &str) -> Vec<String> {
+    let mut names = vec![];
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let var = &after[..end];
+        if !var.starts_with('!') {
+            names.push(var.split('.').next().unwrap_or(var).to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    names
+}
+
+fn is_pseudo(name: &str) -> bool {
+    name.starts_with("AWS::")
+}
+
+fn defined(name: &str) -> bool {
+    is_pseudo(name)
+        || resources().contains_key(name)
+        || translated()["Parameters"].get(name).is_some()
+}
+
+/// The single logical id a value refers to (pseudo parameters aside).
+fn target_of(v: &Value) -> String {
+    let refs: Vec<String> = references(v)
+        .into_iter()
+        .filter(|r| !is_pseudo(r))
+        .collect();
+    assert_eq!(refs.len(), 1, "expected one reference in {v}");
+    refs[0].clone()
+}
+
+/// One statement of an identity policy, with the condition it is granted under (`Fn::If`).
+#[derive(Debug)]
+struct Grant {
+    holder: String,
+    condition: Option<String>,
+    statement: &'static Value,
+}
+
+/// Every statement of every identity policy in the stack (role inline policies, IAM
+/// policies, managed policies), with both branches of an `Fn::If`.
+fn grants() -> Vec<Grant> {
+    let mut all = vec![];
+    for (id, r) in resources() {
+        let props = &r["Properties"];
+        let documents: Vec<&Value> = match r["Type"].as_str() {
+            Some("AWS::IAM::Role") => as_list(&props["Policies"])
+                .into_iter()
+                .map(|p| &p["PolicyDocument"])
+                .collect(),
+            Some("AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy") => vec![&props["PolicyDocument"]],
+            _ => continue,
+        };
+        for doc in documents {
+            for statement in as_list(&doc["Statement"]) {
+                flatten_if(id, None, statement, &mut all);
+            }
+        }
+    }
+    all
+}
+
+fn flatten_if(holder: &str, condition: Option<String>, v: &'static Value, out: &mut Vec<Grant>) {
+    if let Some(branches) = v.get("Fn::If").and_then(Value::as_array) {
+        let name = branches[0].as_str().map(str::to_string);
+        for branch in &branches[1..] {
+            if branch.get("Ref").and_then(Value::as_str) != Some("AWS::NoValue") {
+                flatten_if(holder, name.clone(), branch, out);
+            }
+        }
+    } else {
+        out.push(Grant {
+            holder: holder.to_string(),
+            condition,
+            statement: v,
+        });
+    }
+}
+
+fn actions(statement: &Value) -> Vec<&str> {
+    as_list(&statement["Action"])
+        .into_iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// IAM action matching: `*` and `?` wildcards, case-insensitive.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    fn go(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => go(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), action.as_bytes())
+}
+
+/// Whether a statement's resources could cover the function with this logical id: it names
+/// it, or it is `*`, or it is a wildcard function ARN that names no particular function.
+fn could_cover_function(statement: &Value, function: &str) -> bool {
+    as_list(&statement["Resource"]).into_iter().any(|r| {
+        let named = references(r);
+        if named.contains(function) {
+            return true;
+        }
+        let text = r.to_string();
+        r == "*"
+            || (text.contains(":function:")
+                && text.contains('*')
+                && named.iter().all(|n| is_pseudo(n)))
+    })
+}
+
+/// Who may invoke the function with this logical id: identity statements granting
+/// lambda:InvokeFunction on it, and resource-based permissions and URLs naming it.
+fn invokers(function: &str) -> (Vec<Grant>, Vec<String>) {
+    let identity = grants()
+        .into_iter()
+        .filter(|g| g.statement["Effect"] == "Allow")
+        .filter(|g| {
+            actions(g.statement)
+                .iter()
+                .any(|a| action_matches(a, "lambda:InvokeFunction"))
+        })
+        .filter(|g| could_cover_function(g.statement, function))
+        .collect();
+    let resource_based = resources()
+        .iter()
+        .filter(|(_, r)| {
+            matches!(
+                r["Type"].as_str(),
+                Some("AWS::Lambda::Permission" | "AWS::Lambda::Url")
+            )
+        })
+        .filter(|(_, r)| {
+            let props = &r["Properties"];
+            references(&props["FunctionName"]).contains(function)
+                || references(&props["TargetFunctionArn"]).contains(function)
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    (identity, resource_based)
+}
+
+fn environment(function: &str) -> &'static serde_json::Map<String, Value> {
+    resource(function)["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{function} has no environment"))
+}
+
+fn function_name_text(function: &str) -> String {
+    let name = &resource(function)["Properties"]["FunctionName"];
+    name.get("Fn::Sub")
+        .and_then(Value::as_str)
+        .or(name.as_str())
+        .unwrap_or_else(|| panic!("{function} has no literal or Sub FunctionName"))
+        .to_string()
+}
+
+// ---- the canary ---------------------------------------------------------------------------
+
+#[test]
+fn deployment_group_rolls_back_on_the_four_alarms() {
+    let groups = of_type("AWS::CodeDeploy::DeploymentGroup");
+    assert_eq!(
+        groups.len(),
+        1,
+        "one deployment group: the guarded function's"
+    );
+    let (id, group) = groups[0];
+    assert_eq!(id, "GuardedFunctionDeploymentGroup");
+    let props = &group["Properties"];
+
+    let alarms = &props["AlarmConfiguration"];
+    assert_eq!(alarms["Enabled"], true, "alarm monitoring is on");
+    let names: BTreeSet<String> = as_list(&alarms["Alarms"])
+        .into_iter()
+        .map(|a| target_of(&a["Name"]))
+        .collect();
+    assert_eq!(
+        names,
+        ROLLBACK_ALARMS.iter().map(|s| s.to_string()).collect()
+    );
+
+    let rollback = &props["AutoRollbackConfiguration"];
+    assert_eq!(rollback["Enabled"], true, "automatic rollback is on");
+    let events: Vec<&str> = as_list(&rollback["Events"])
+        .into_iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for needed in ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] {
+        assert!(events.contains(&needed), "rollback on {needed}: {events:?}");
+    }
+    // Canary10Percent5Minutes unless the DeploymentType parameter says otherwise.
+    assert!(
+        props["DeploymentConfigName"]
+            .to_string()
+            .contains("Canary10Percent5Minutes"),
+        "{}",
+        props["DeploymentConfigName"]
+    );
+}
+
+#[test]
+fn rollback_alarms_have_the_agreed_thresholds_and_watch_the_new_version() {
+    let alarm = |id: &str| &resource(id)["Properties"];
+    let dims = |id: &str| -> BTreeMap<String, &Value> {
+        as_list(&alarm(id)["Dimensions"])
+            .into_iter()
+            .map(|d| (d["Name"].as_str().unwrap_or("").to_string(), &d["Value"]))
+            .collect()
+    };
+    let expect = |id: &str, metric: &str, stat: &str, threshold: f64| {
+        let a = alarm(id);
+        assert_eq!(a["MetricName"], metric, "{id}");
+        assert_eq!(a["Statistic"], stat, "{id}");
+        assert_eq!(a["ComparisonOperator"], "GreaterThanThreshold", "{id}");
+        assert_eq!(a["Threshold"].as_f64(), Some(threshold), "{id}");
+        assert_eq!(
+            a["TreatMissingData"], "notBreaching",
+            "{id}: no data is not a failure"
+        );
+    };
+    expect("GuardedErrorsAlarm", "Errors", "Sum", 1.0);
+    expect("GuardedDurationAlarm", "Duration", "Maximum", 600_000.0);
+    expect("GuardedThrottlesAlarm", "Throttles", "Sum", 0.0);
+    expect(
+        "GuardedDlqArrivalsAlarm",
+        "NumberOfMessagesSent",
+        "Sum",
+        0.0,
+    );
+
+    // Errors and Duration: only the new version's runs through the alias, so the old
+    // version's failures cannot roll back (or block) a fix.
+    let version = of_type("AWS::Lambda::Version")
+        .into_iter()
+        .find(|(_, v)| references(&v["Properties"]["FunctionName"]).contains("GuardedFunction"))
+        .map(|(id, _)| id)
+        .expect("SAM publishes a version of the guarded function");
+    for id in ["GuardedErrorsAlarm", "GuardedDurationAlarm"] {
+        let d = dims(id);
+        assert_eq!(target_of(d["FunctionName"]), "GuardedFunction", "{id}");
+        assert!(
+            d["Resource"].to_string().contains(":live"),
+            "{id}: the alias"
+        );
+        assert_eq!(
+            target_of(d["ExecutedVersion"]),
+            version,
+            "{id}: the new version"
+        );
+    }
+    assert!(
+        dims("GuardedThrottlesAlarm")["Resource"]
+            .to_string()
+            .contains(":live")
+    );
+    assert_eq!(
+        target_of(dims("GuardedDlqArrivalsAlarm")["QueueName"]),
+        "DeadLetterQueue"
+    );
+    assert_eq!(
+        target_of(&resource("GuardedFunction")["Properties"]["DeadLetterConfig"]["TargetArn"]),
+        "DeadLetterQueue",
+        "the alarm watches the queue the guarded function's failures go to"
+    );
+}
+
+#[test]
+fn alias_update_policy_runs_the_pre_and_post_traffic_hooks() {
+    let aliases: Vec<_> = of_type("AWS::Lambda::Alias")
+        .into_iter()
+        .filter(|(_, a)| references(&a["Properties"]["FunctionName"]).contains("GuardedFunction"))
+        .collect();
+    assert_eq!(aliases.len(), 1);
+    let (_, alias) = aliases[0];
+    assert_eq!(alias["Properties"]["Name"], "live");
+    let update = &alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"];
+    assert_eq!(
+        target_of(&update["BeforeAllowTrafficHook"]),
+        "PreTrafficHookFunction"
+    );
+    assert_eq!(
+        target_of(&update["AfterAllowTrafficHook"]),
+        "PostTrafficHookFunction"
+    );
+    assert_eq!(
+        target_of(&update["DeploymentGroupName"]),
+        "GuardedFunctionDeploymentGroup"
+    );
+
+    // CodeDeploy's role may invoke only functions named CodeDeployHook_*; both hooks run the
+    // same binary in their own phase, and the post hook watches the rollback alarms.
+    for (hook, phase) in [
+        ("PreTrafficHookFunction", "pre"),
+        ("PostTrafficHookFunction", "post"),
+    ] {
+        assert!(
+            function_name_text(hook).starts_with("CodeDeployHook_"),
+            "{hook} must be named CodeDeployHook_*"
+        );
+        assert_eq!(environment(hook)["HOOK_PHASE"], phase);
+        assert_eq!(
+            resource(hook)["Metadata"]["BuildProperties"]["Binary"],
+            "pre-traffic-hook"
+        );
+    }
+    let watched = references(&environment("PostTrafficHookFunction")["ROLLBACK_ALARMS"]);
+    assert_eq!(
+        watched,
+        ROLLBACK_ALARMS.iter().map(|s| s.to_string()).collect()
+    );
+}
+
+// ---- IAM ----------------------------------------------------------------------------------
+
+#[test]
+fn no_iam_statement_has_a_wildcard_outside_the_documented_list() {
+    let all = grants();
+    assert!(all.len() > 20, "found the stack's policies ({})", all.len());
+    for g in &all {
+        let s = g.statement;
+        assert!(
+            s.get("NotAction").is_none() && s.get("NotResource").is_none(),
+            "{}: NotAction/NotResource grant everything else: {s}",
+            g.holder
+        );
+        if s["Effect"] != "Allow" {
+            continue;
+        }
+        for action in actions(s) {
+            assert!(
+                !action.contains('*') && !action.contains('?'),
+                "{}: wildcard action {action}",
+                g.holder
+            );
+        }
+        let star = as_list(&s["Resource"]).iter().any(|r| *r == "*");
+        if star {
+            for action in actions(s) {
+                assert!(
+                    STAR_RESOURCE_ACTIONS.contains(&action),
+                    "{}: `*` resource for {action}, which supports resource-level permissions",
+                    g.holder
+                );
+            }
+        }
+    }
+    for (id, role) in of_type("AWS::IAM::Role") {
+        for arn in as_list(&role["Properties"]["ManagedPolicyArns"]) {
+            let arn = arn.as_str().unwrap_or_default();
+            assert!(
+                ALLOWED_MANAGED_POLICIES.contains(&arn),
+                "{id}: managed policy {arn} is not on the documented list"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_function_logs_only_to_its_own_log_group_with_retention() {
+    let functions = of_type("AWS::Lambda::Function");
+    assert_eq!(
+        functions.len(),
+        6,
+        "guarded + pre/post hooks + fan-out + inspector + kill switch"
+    );
+    let all = grants();
+    for (id, f) in functions {
+        let props = &f["Properties"];
+        assert_eq!(props["Architectures"], serde_json::json!(["arm64"]), "{id}");
+        assert_eq!(props["Runtime"], "provided.al2023", "{id}");
+        assert_eq!(props["LoggingConfig"]["LogFormat"], "JSON", "{id}");
+        let group = target_of(&props["LoggingConfig"]["LogGroup"]);
+        let log_group = resource(&group);
+        assert_eq!(log_group["Type"], "AWS::Logs::LogGroup", "{id}");
+        assert!(
+            log_group["Properties"]["RetentionInDays"].is_object()
+                || log_group["Properties"]["RetentionInDays"].is_number(),
+            "{id}: {group} has a retention"
+        );
+
+        let role = target_of(&props["Role"]);
+        let log_grants: Vec<&Grant> = all
+            .iter()
+            .filter(|g| g.holder == role)
+            .filter(|g| actions(g.statement).iter().any(|a| a.starts_with("logs:")))
+            .collect();
+        assert!(!log_grants.is_empty(), "{id}: {role} may write its logs");
+        for g in log_grants {
+            for r in as_list(&g.statement["Resource"]) {
+                assert_eq!(target_of(r), group, "{id}: {role} logs only to {group}");
+            }
+        }
+        // No other function's role, nor a shared one.
+        let sharing: Vec<_> = of_type("AWS::Lambda::Function")
+            .into_iter()
+            .filter(|(other, f)| *other != id && target_of(&f["Properties"]["Role"]) == role)
+            .map(|(other, _)| other)
+            .collect();
+        assert!(sharing.is_empty(), "{id} shares {role} with {sharing:?}");
+    }
+}
+
+#[test]
+fn the_kill_switch_can_be_invoked_only_via_the_operator_policy() {
+    assert_eq!(
+        resource("OperatorPolicy")["Type"],
+        "AWS::IAM::ManagedPolicy"
+    );
+    let (identity, resource_based) = invokers("KillSwitchFunction");
+    assert!(
+        resource_based.is_empty(),
+        "resource-based permissions let others invoke the kill switch: {resource_based:?}"
+    );
+    let holders: BTreeMap<&str, Option<&str>> = identity
+        .iter()
+        .map(|g| (g.holder.as_str(), g.condition.as_deref()))
+        .collect();
+    // The documented exception: the fan-out's auto-halt, granted only when configured.
+    assert_eq!(
+        holders,
+        BTreeMap::from([
+            ("OperatorPolicy", None),
+            ("AlarmFanoutRole", Some("HasHaltOnAlarms")),
+        ]),
+        "who may invoke the kill switch"
+    );
+    // CodeDeploy's managed role invokes CodeDeployHook_* functions: the kill switch is not one.
+    assert!(!function_name_text("KillSwitchFunction").starts_with("CodeDeployHook_"));
+}
+
+#[test]
+fn the_dlq_inspector_can_be_invoked_only_via_the_operator_policy_and_its_schedule() {
+    let (identity, resource_based) = invokers("DlqInspectorFunction");
+    assert!(resource_based.is_empty(), "{resource_based:?}");
+    let holders: BTreeSet<&str> = identity.iter().map(|g| g.holder.as_str()).collect();
+    assert_eq!(
+        holders,
+        BTreeSet::from(["OperatorPolicy", "InspectScheduleRole"])
+    );
+    assert!(!function_name_text("DlqInspectorFunction").starts_with("CodeDeployHook_"));
+
+    // The schedule's role is used by that schedule only, and it sends `inspect`.
+    let users: Vec<_> = of_type("AWS::Scheduler::Schedule")
+        .into_iter()
+        .filter(|(_, s)| {
+            references(&s["Properties"]["Target"]["RoleArn"]).contains("InspectScheduleRole")
+        })
+        .collect();
+    assert_eq!(users.len(), 1);
+    let input: Value = serde_json::from_str(
+        users[0].1["Properties"]["Target"]["Input"]
+            .as_str()
+            .expect("a JSON input"),
+    )
+    .expect("valid JSON");
+    assert_eq!(input, serde_json::json!({"action": "inspect"}));
+}
+
+// ---- configuration ------------------------------------------------------------------------
+
+/// What each environment variable must name, by the type of the resource it refers to.
+fn expected_type(var: &str) -> Option<&'static [&'static str]> {
+    Some(match var {
+        v if v.ends_with("_TOPIC_ARN") => &["AWS::SNS::Topic"],
+        "DLQ_URL" => &["AWS::SQS::Queue"],
+        "GUARDED_FUNCTIONS" | "TARGET_FUNCTION" | "KILL_SWITCH_FUNCTION" => {
+            &["AWS::Lambda::Function"]
+        }
+        "REDRIVE_FUNCTION" => &["AWS::Lambda::Alias", "AWS::Lambda::Function"],
+        "DEPLOYMENT_APPLICATION" => &["AWS::CodeDeploy::Application"],
+        "DEPLOYMENT_GROUP" => &["AWS::CodeDeploy::DeploymentGroup"],
+        "ROLLBACK_ALARMS" => &["AWS::CloudWatch::Alarm"],
+        "SCHEDULE_NAMES" => &["AWS::Scheduler::Schedule", "AWS::Scheduler::ScheduleGroup"],
+        _ => return None,
+    })
+}
+
+#[test]
+fn every_function_environment_names_resources_that_exist() {
+    let required: &[(&str, &[&str])] = &[
+        ("GuardedFunction", &["FAILURE_MODE"]),
+        (
+            "PreTrafficHookFunction",
+            &[
+                "GUARDED_FUNCTIONS",
+                "ALERT_TOPIC_ARN",
+                "HOOK_PHASE",
+                "TARGET_FUNCTION",
+                "SMOKE_PLAN",
+                "PROBE_CONCURRENCY",
+                "REPORT_MARGIN_MS",
+            ],
+        ),
+        (
+            "PostTrafficHookFunction",
+            &[
+                "GUARDED_FUNCTIONS",
+                "ALERT_TOPIC_ARN",
+                "HOOK_PHASE",
+                "TARGET_FUNCTION",
+                "SMOKE_PLAN",
+                "PROBE_CONCURRENCY",
+                "REPORT_MARGIN_MS",
+                "ROLLBACK_ALARMS",
+            ],
+        ),
+        (
+            "AlarmFanoutFunction",
+            &[
+                "CRITICAL_TOPIC_ARN",
+                "WARNING_TOPIC_ARN",
+                "INFO_TOPIC_ARN",
+                "CHAT_TOPIC_ARN",
+                "SEVERITY_RULES",
+                "DEFAULT_SEVERITY",
+                "FORWARD_OK",
+                "HALT_ON_ALARMS",
+                "KILL_SWITCH_FUNCTION",
+            ],
+        ),
+        (
+            "DlqInspectorFunction",
+            &[
+                "DLQ_URL",
+                "GUARDED_FUNCTIONS",
+                "REDRIVE_FUNCTION",
+                "SOURCE_QUEUE_URL",
+                "ALERT_TOPIC_ARN",
+                "SENSITIVE_KEYS",
+                "GROUP_BY_POINTER",
+                "DEADLINE_MARGIN_MS",
+            ],
+        ),
+        (
+            "KillSwitchFunction",
+            &[
+                "GUARDED_FUNCTIONS",
+                "ALERT_TOPIC_ARN",
+                "SCHEDULE_NAMES",
+                "DEPLOYMENT_APPLICATION",
+                "DEPLOYMENT_GROUP",
+                "DLQ_URL",
+            ],
+        ),
+    ];
+    for (function, vars) in required {
+        let env = environment(function);
+        for var in *vars {
+            assert!(env.contains_key(*var), "{function} lacks {var}");
+        }
+        for (var, value) in env {
+            let refs = references(value);
+            for name in &refs {
+                assert!(
+                    defined(name),
+                    "{function}.{var} names {name}, which is not in the template"
+                );
+            }
+            let Some(types) = expected_type(var) else {
+                continue;
+            };
+            let targets: Vec<&String> = refs
+                .iter()
+                .filter(|n| !is_pseudo(n) && resources().contains_key(*n))
+                .collect();
+            assert!(
+                !targets.is_empty(),
+                "{function}.{var} names no resource: {value}"
+            );
+            for t in targets {
+                let kind = resource(t)["Type"].as_str().unwrap_or_default();
+                assert!(
+                    types.contains(&kind),
+                    "{function}.{var} names {t} ({kind}), expected one of {types:?}"
+                );
+            }
+        }
+    }
+    // The guarded function is the one the guardian protects, everywhere.
+    for function in [
+        "PreTrafficHookFunction",
+        "PostTrafficHookFunction",
+        "DlqInspectorFunction",
+        "KillSwitchFunction",
+    ] {
+        assert_eq!(
+            target_of(&environment(function)["GUARDED_FUNCTIONS"]),
+            "GuardedFunction",
+            "{function}"
+        );
+    }
+    assert_eq!(
+        target_of(&environment("AlarmFanoutFunction")["KILL_SWITCH_FUNCTION"]),
+        "KillSwitchFunction"
+    );
+    assert_eq!(
+        target_of(&environment("KillSwitchFunction")["ALERT_TOPIC_ARN"]),
+        "CriticalTopic"
+    );
+}
+
+#[test]
+fn every_reference_in_the_template_resolves() {
+    let mut missing = vec![];
+    for (id, r) in resources() {
+        for name in references(r) {
+            if !defined(&name) {
+                missing.push(format!("{id} -> {name}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "unresolved references: {missing:?}");
+}
+
+#[test]
+fn reference_extraction_sees_sub_getatt_and_skips_literals() {
+    let v = serde_json::json!({"Fn::Sub": ["${A}/${B.Arn}-${!Lit}-${C}", {"C": {"Ref": "D"}}]});
+    assert_eq!(
+        references(&v),
+        ["A", "B", "D"].iter().map(|s| s.to_string()).collect()
+    );
+    assert!(action_matches("lambda:*", "lambda:InvokeFunction"));
+    assert!(action_matches("*", "lambda:InvokeFunction"));
+    assert!(action_matches("Lambda:Invoke*", "lambda:InvokeFunction"));
+    assert!(!action_matches(
+        "lambda:InvokeAsync",
+        "lambda:InvokeFunction"
+    ));
+    let wide = serde_json::json!({"Effect": "Allow", "Action": "lambda:InvokeFunction",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:lambda:*:*:function:*"}});
+    assert!(could_cover_function(&wide, "KillSwitchFunction"));
+    let versions = serde_json::json!({"Resource": {"Fn::Sub": "${GuardedFunction.Arn}:*"}});
+    assert!(!could_cover_function(&versions, "KillSwitchFunction"));
+}
