@@ -838,3 +838,274 @@ fn reference_extraction_sees_sub_getatt_and_skips_literals() {
     let versions = serde_json::json!({"Resource": {"Fn::Sub": "${GuardedFunction.Arn}:*"}});
     assert!(!could_cover_function(&versions, "KillSwitchFunction"));
 }
+
+// ---- the on-call dashboard -----------------------------------------------------------------
+
+/// The dashboard body with every `${Name}` / `${Name.Attr}` of its `Fn::Sub` replaced by
+/// `<Name>` / `<Name.Attr>` (and `${!Literal}` by `${Literal}`, as CloudFormation does),
+/// parsed as JSON: what CloudWatch receives, with the deploy-time values left symbolic.
+fn substituted_json(sub: &Value) -> Value {
+    let text = sub
+        .get("Fn::Sub")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("expected a plain-string Fn::Sub, got {sub}"));
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .expect("unterminated ${ in the dashboard body");
+        let var = &after[..end];
+        match var.strip_prefix('!') {
+            Some(literal) => out.push_str(&format!("${{{literal}}}")),
+            None => out.push_str(&format!("<{var}>")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("the dashboard body is not JSON after Fn::Sub ({e}):\n{out}"))
+}
+
+/// One metric line of a widget: namespace, metric name and dimensions (`[ns, name, k, v, ...,
+/// {options}]`), or a metric-math / SEARCH expression (`[{"expression": ...}]`).
+#[derive(Debug)]
+enum Line {
+    Metric {
+        namespace: String,
+        name: String,
+        dimensions: BTreeMap<String, String>,
+    },
+    Expression(String),
+}
+
+fn widget_lines(widget: &Value) -> Vec<Line> {
+    as_list(&widget["properties"]["metrics"])
+        .into_iter()
+        .map(|row| {
+            let items = row.as_array().expect("a metrics row is an array");
+            if let Some(expr) = items[0].get("expression").and_then(Value::as_str) {
+                return Line::Expression(expr.to_string());
+            }
+            let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            assert!(
+                texts.len() >= 2 && texts.len().is_multiple_of(2) && !texts.contains(&"."),
+                "metric rows spell out namespace, name and every dimension: {row}"
+            );
+            Line::Metric {
+                namespace: texts[0].to_string(),
+                name: texts[1].to_string(),
+                dimensions: texts[2..]
+                    .chunks(2)
+                    .map(|kv| (kv[0].to_string(), kv[1].to_string()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_dashboard_shows_versions_verdicts_alerts_dlq_kill_switch_and_alarm_states() {
+    let dashboards = of_type("AWS::CloudWatch::Dashboard");
+    assert_eq!(dashboards.len(), 1, "one on-call dashboard");
+    let (id, dashboard) = dashboards[0];
+    let body = substituted_json(&dashboard["Properties"]["DashboardBody"]);
+    let widgets = body["widgets"].as_array().expect("widgets");
+
+    let mut lines: Vec<Line> = vec![];
+    for w in widgets {
+        if w["type"] == "metric" {
+            let title = &w["properties"]["title"];
+            assert_eq!(w["properties"]["region"], "<AWS::Region>", "{title}");
+            lines.extend(widget_lines(w));
+        }
+    }
+    let has = |namespace: &str, name: &str, dims: &[(&str, &str)]| {
+        lines.iter().any(|l| match l {
+            Line::Metric {
+                namespace: n,
+                name: m,
+                dimensions,
+            } => {
+                n == namespace
+                    && m == name
+                    && dimensions.len() == dims.len()
+                    && dims
+                        .iter()
+                        .all(|(k, v)| dimensions.get(*k).map(String::as_str) == Some(*v))
+            }
+            Line::Expression(_) => false,
+        })
+    };
+    let mut missing: Vec<String> = vec![];
+    let mut want = |ok: bool, what: String| {
+        if !ok {
+            missing.push(what);
+        }
+    };
+
+    // The guarded function by version: SEARCH over ExecutedVersion through the alias.
+    let guarded = "<GuardedFunction>";
+    let alias = format!("Resource=\"{guarded}:live\"");
+    for (metric, stat) in [
+        ("Invocations", "'Sum'"),
+        ("Errors", "'Sum'"),
+        ("Duration", "'p99'"),
+        ("Duration", "'Maximum'"),
+    ] {
+        let found = lines.iter().any(|l| {
+            matches!(l, Line::Expression(e) if e.starts_with("SEARCH(")
+                && e.contains("ExecutedVersion")
+                && e.contains(&format!("MetricName=\"{metric}\""))
+                && e.contains(&format!("FunctionName=\"{guarded}\""))
+                && e.contains(&alias)
+                && e.contains(stat))
+        });
+        want(
+            found,
+            format!("{metric} {stat} of the guarded function by version"),
+        );
+    }
+    let alias_dim = format!("{guarded}:live");
+    want(
+        has(
+            "AWS/Lambda",
+            "Throttles",
+            &[("FunctionName", guarded), ("Resource", &alias_dim)],
+        ),
+        "guarded alias throttles".into(),
+    );
+    want(
+        has("AWS/Lambda", "Throttles", &[("FunctionName", guarded)]),
+        "guarded function throttles (reserved concurrency)".into(),
+    );
+
+    // Deployment verdicts: the hook's EMF metrics (functions/pre-traffic-hook/src/lib.rs).
+    for metric in ["HookSucceeded", "HookFailed"] {
+        for phase in ["pre-traffic", "post-traffic"] {
+            want(
+                has(
+                    "RolloutGuardian",
+                    metric,
+                    &[("Function", "pre-traffic-hook"), ("Phase", phase)],
+                ),
+                format!("{metric} {phase}"),
+            );
+        }
+    }
+
+    // Alerts by severity (functions/alarm-fanout/src/observe.rs).
+    for metric in ["AlertsPublished", "AlertsFailed", "AlertsUnparsed"] {
+        for severity in ["critical", "warning", "info"] {
+            want(
+                has(
+                    "RolloutGuardian",
+                    metric,
+                    &[("Function", "alarm-fanout"), ("Severity", severity)],
+                ),
+                format!("{metric} {severity}"),
+            );
+        }
+    }
+
+    // The guarded function's DLQ (functions/dlq-inspector/src/observe.rs for the EMF side).
+    for metric in [
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+    ] {
+        want(
+            has(
+                "AWS/SQS",
+                metric,
+                &[("QueueName", "<DeadLetterQueue.QueueName>")],
+            ),
+            format!("DLQ {metric}"),
+        );
+    }
+    want(
+        has(
+            "RolloutGuardian",
+            "DlqDepth",
+            &[("Function", "dlq-inspector")],
+        ),
+        "DlqDepth".into(),
+    );
+    for metric in ["DlqRedriven", "DlqSkippedStale", "DlqDuplicates"] {
+        want(
+            has(
+                "RolloutGuardian",
+                metric,
+                &[("Function", "dlq-inspector"), ("Action", "redrive")],
+            ),
+            format!("{metric} redrive"),
+        );
+    }
+
+    // Kill-switch state (functions/kill-switch/src/observe.rs): 1 = stopped.
+    want(
+        has(
+            "RolloutGuardian",
+            "KillSwitchStopped",
+            &[("Function", "kill-switch")],
+        ),
+        "KillSwitchStopped".into(),
+    );
+    assert!(missing.is_empty(), "{id} lacks: {missing:#?}");
+
+    // Alarm states: the four rollback alarms and every alarm on the guardian itself, each of
+    // which pages through the critical topic.
+    let shown: BTreeSet<String> = widgets
+        .iter()
+        .filter(|w| w["type"] == "alarm")
+        .flat_map(|w| as_list(&w["properties"]["alarms"]))
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let guardian_alarms: Vec<&str> = of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, a)| {
+            a["Properties"]["AlarmName"]["Fn::Sub"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("${AWS::StackName}-guardian-"))
+        })
+        .map(|(alarm, a)| {
+            let actions: Vec<String> = as_list(&a["Properties"]["AlarmActions"])
+                .into_iter()
+                .map(target_of)
+                .collect();
+            assert_eq!(
+                actions,
+                ["CriticalTopic"],
+                "{alarm} pages via the critical topic"
+            );
+            alarm
+        })
+        .collect();
+    for alarm in [
+        "PreTrafficHookErrorsAlarm",
+        "AlarmFanoutErrorsAlarm",
+        "DlqInspectorErrorsAlarm",
+    ] {
+        assert!(
+            guardian_alarms.contains(&alarm),
+            "{alarm} is a guardian alarm"
+        );
+    }
+    for alarm in ROLLBACK_ALARMS.iter().copied().chain(guardian_alarms) {
+        assert!(
+            shown.contains(&format!("<{alarm}.Arn>")),
+            "the alarm widget shows {alarm}: {shown:?}"
+        );
+    }
+
+    let url = translated()["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
+        .as_str()
+        .expect("Output DashboardUrl");
+    assert!(
+        url.starts_with("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=")
+            && sub_variables(url).contains(&id.to_string()),
+        "{url}"
+    );
+}
