@@ -71,7 +71,25 @@ pub enum RequestError {
         "purge deletes messages for good: set `confirm` to the queue name {expected:?} to proceed (got {got})"
     )]
     PurgeNotConfirmed { expected: String, got: String },
+    #[error(
+        "the request is {bytes} bytes; send at most {limit} (a request is a few short options)"
+    )]
+    TooLarge { bytes: usize, limit: usize },
 }
+
+/// Limits on operator input, refused before any message is touched: a real request is a
+/// few hundred bytes, and a selector longer than these is a paste gone wrong.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+pub const MAX_ERROR_CODE_CHARS: usize = 256;
+pub const MAX_BODY_POINTER_CHARS: usize = 512;
+/// `body_equals` as compact JSON.
+pub const MAX_BODY_EQUALS_BYTES: usize = 4 * 1024;
+/// SQS queue names are at most 80 characters.
+pub const MAX_CONFIRM_CHARS: usize = 256;
+/// Slower than one message per 100 s, or faster than 1,000 per second, is not a pace: the
+/// interval (1 / rate) must also stay a representable `Duration`.
+pub const MIN_RATE_PER_SECOND: f64 = 0.01;
+pub const MAX_RATE_PER_SECOND: f64 = 1000.0;
 
 const FIELDS: &str = "action, max_messages, error_code, body_pointer, body_equals, max_age_seconds, rate_per_second, dry_run, to, confirm";
 
@@ -90,6 +108,13 @@ pub fn is_schedule_event(payload: &Value) -> bool {
 
 /// Parses the invocation payload. `max_messages_limit` is the configured ceiling.
 pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, RequestError> {
+    let bytes = payload.to_string().len();
+    if bytes > MAX_REQUEST_BYTES {
+        return Err(RequestError::TooLarge {
+            bytes,
+            limit: MAX_REQUEST_BYTES,
+        });
+    }
     if is_schedule_event(payload) {
         return Ok(Request::inspect());
     }
@@ -119,6 +144,20 @@ pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, Reques
             format!("use 1..={max_messages_limit} (MAX_MESSAGES_LIMIT)"),
         ));
     }
+    for (field, limit) in [
+        ("error_code", MAX_ERROR_CODE_CHARS),
+        ("body_pointer", MAX_BODY_POINTER_CHARS),
+        ("confirm", MAX_CONFIRM_CHARS),
+    ] {
+        let chars = optional_str(fields, field)?.map_or(0, |s| s.chars().count());
+        if chars > limit {
+            return Err(bad(
+                field,
+                format!("is {chars} characters long"),
+                format!("use at most {limit}"),
+            ));
+        }
+    }
     let body_pointer = optional_str(fields, "body_pointer")?.map(str::to_string);
     if let Some(p) = &body_pointer
         && !p.is_empty()
@@ -131,6 +170,15 @@ pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, Reques
         ));
     }
     let body_equals = fields.get("body_equals").cloned();
+    if let Some(bytes) = body_equals.as_ref().map(|v| v.to_string().len())
+        && bytes > MAX_BODY_EQUALS_BYTES
+    {
+        return Err(bad(
+            "body_equals",
+            format!("is {bytes} bytes as JSON"),
+            format!("compare with a value of at most {MAX_BODY_EQUALS_BYTES} bytes"),
+        ));
+    }
     if body_equals.is_some() && body_pointer.is_none() {
         return Err(bad(
             "body_equals",
@@ -147,12 +195,14 @@ pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, Reques
     let rate_per_second = match fields.get("rate_per_second") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_f64() {
-            Some(r) if r > 0.0 && r.is_finite() => Some(r),
+            Some(r) if (MIN_RATE_PER_SECOND..=MAX_RATE_PER_SECOND).contains(&r) => Some(r),
             _ => {
                 return Err(bad(
                     "rate_per_second",
                     format!("is {v}"),
-                    "use a positive number of messages per second, e.g. 5",
+                    format!(
+                        "use messages per second from {MIN_RATE_PER_SECOND} to {MAX_RATE_PER_SECOND}, e.g. 5"
+                    ),
                 ));
             }
         },
@@ -397,5 +447,58 @@ mod tests {
         );
         // Other actions need no confirmation.
         assert!(check_purge_confirmed(&Request::inspect(), "trading-dlq").is_ok());
+    }
+
+    #[test]
+    fn oversized_input_is_refused_naming_the_field_and_limit() {
+        for (field, limit) in [
+            ("error_code", MAX_ERROR_CODE_CHARS),
+            ("body_pointer", MAX_BODY_POINTER_CHARS),
+        ] {
+            let at_limit = format!("/{}", "é".repeat(limit - 1));
+            let ok = json!({"action": "redrive", field: at_limit});
+            assert!(parse(&ok, 100).is_ok(), "{field} at the limit is accepted");
+            let e = err(json!({"action": "redrive", field: format!("/{}", "é".repeat(limit))}));
+            assert_eq!(
+                e,
+                format!(
+                    "field `{field}` is {} characters long; use at most {limit}",
+                    limit + 1
+                )
+            );
+        }
+        let e = err(json!({"action": "purge", "confirm": "q".repeat(MAX_CONFIRM_CHARS + 1)}));
+        assert!(
+            e.starts_with("field `confirm` is 257 characters long"),
+            "{e}"
+        );
+        let e = err(json!({"action": "redrive", "body_pointer": "/s",
+                           "body_equals": "x".repeat(MAX_BODY_EQUALS_BYTES)}));
+        assert!(
+            e.starts_with("field `body_equals` is 4098 bytes as JSON"),
+            "{e}"
+        );
+        let e = err(json!({"action": "inspect", "pad": "x".repeat(MAX_REQUEST_BYTES)}));
+        assert!(
+            e.starts_with("the request is 65") && e.contains("at most 65536"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_rate_whose_interval_overflows_is_refused() {
+        // Shrunk from the property tests: 1e-300 passed the old "> 0 and finite" check and
+        // then panicked in Duration::from_secs_f64(1 / rate) when the redrive started.
+        for rate in [json!(1e-300), json!(5e-324), json!(0.001), json!(1e9)] {
+            let e = err(json!({"action": "redrive", "rate_per_second": rate}));
+            assert!(e.contains("`rate_per_second`"), "{rate}: {e}");
+        }
+        for rate in [MIN_RATE_PER_SECOND, MAX_RATE_PER_SECOND] {
+            let r = parse(&json!({"action": "redrive", "rate_per_second": rate}), 100).unwrap();
+            let mut pacer = crate::dlq::pacing::Pacer::new(r.rate_per_second);
+            let now = tokio::time::Instant::now();
+            pacer.reserve(now);
+            assert!(pacer.reserve(now).is_some());
+        }
     }
 }

@@ -10,11 +10,51 @@ use super::alert::{Alert, Source};
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 const DEPLOYMENT_STATE_CHANGE: &str = "CodeDeploy Deployment State-change Notification";
 
+/// Identifying fields longer than this are cut: real ones are short (alarm names are at most
+/// 255 characters), and rendering can only shorten the long free-text fields.
+pub const MAX_IDENTITY_CHARS: usize = 1024;
+/// Children listed for a composite alarm; the rest are counted.
+pub const MAX_TRIGGERING_ALARMS: usize = 50;
+
 /// One alert per SNS record, or one alert for any other event.
 pub fn normalise(event: &Value) -> Vec<Alert> {
-    match event.get("Records").and_then(Value::as_array) {
+    let alerts = match event.get("Records").and_then(Value::as_array) {
         Some(records) if !records.is_empty() => records.iter().map(from_record).collect(),
         _ => vec![from_document(event).unwrap_or_else(|| unparsed(raw_text(event)))],
+    };
+    alerts.into_iter().map(bounded).collect()
+}
+
+/// `alert` with its identifying fields and child list cut to sizes any rendering can hold
+/// (found by the property tests: a 300 KB `AlarmName` made a message SNS refuses).
+fn bounded(alert: Alert) -> Alert {
+    let cut = |s: String| {
+        if s.chars().count() <= MAX_IDENTITY_CHARS {
+            return s;
+        }
+        let mut kept: String = s.chars().take(MAX_IDENTITY_CHARS - 3).collect();
+        kept.push_str("...");
+        kept
+    };
+    let cut_opt = |s: Option<String>| s.map(cut);
+    let mut children = alert.triggering_alarms;
+    if children.len() > MAX_TRIGGERING_ALARMS {
+        let more = children.len() - (MAX_TRIGGERING_ALARMS - 1);
+        children.truncate(MAX_TRIGGERING_ALARMS - 1);
+        children.push(format!("... and {more} more"));
+    }
+    Alert {
+        name: cut(alert.name),
+        state: cut(alert.state),
+        previous_state: cut_opt(alert.previous_state),
+        arn: cut_opt(alert.arn),
+        account: cut_opt(alert.account),
+        region: cut_opt(alert.region),
+        time: cut_opt(alert.time),
+        actions_suppressed_by: cut_opt(alert.actions_suppressed_by),
+        deployment_id: cut_opt(alert.deployment_id),
+        triggering_alarms: children.into_iter().map(cut).collect(),
+        ..alert
     }
 }
 
@@ -474,5 +514,34 @@ mod tests {
             normalise(&serde_json::json!({"Records": []}))[0].source,
             Source::Unparsed
         );
+    }
+
+    #[test]
+    fn huge_identifying_fields_are_cut_so_the_alert_can_be_published() {
+        // Shrunk from the property tests: a 300 KB AlarmName (or state, ARN, child list)
+        // passed through untouched, and no rendering fit SNS's 256 KB.
+        let mut event = sample("fanout-eventbridge-alarm.json");
+        event["detail"]["alarmName"] = Value::String("x".repeat(300 * 1024));
+        event["detail"]["state"]["value"] = Value::String("é".repeat(5_000));
+        let a = one_of(&event);
+        assert_eq!(a.name.chars().count(), MAX_IDENTITY_CHARS);
+        assert!(a.name.ends_with("..."));
+        assert_eq!(a.state.chars().count(), MAX_IDENTITY_CHARS);
+        let children: Vec<Value> = (0..500)
+            .map(|i| serde_json::json!({"arn": format!("arn:aws:cloudwatch:r:1:alarm:child-{i}")}))
+            .collect();
+        let mut composite = sample("fanout-action-composite.json");
+        composite["alarmData"]["state"]["reasonData"] =
+            Value::String(serde_json::json!({"triggeringAlarms": children}).to_string());
+        let c = one_of(&composite);
+        assert_eq!(c.triggering_alarms.len(), MAX_TRIGGERING_ALARMS);
+        assert_eq!(c.triggering_alarms[48], "child-48");
+        assert_eq!(c.triggering_alarms[49], "... and 451 more");
+    }
+
+    fn one_of(event: &Value) -> Alert {
+        let mut alerts = normalise(event);
+        assert_eq!(alerts.len(), 1);
+        alerts.remove(0)
     }
 }

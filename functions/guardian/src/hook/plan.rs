@@ -191,7 +191,10 @@ fn parse_probe(index: usize, value: Value) -> Result<Probe, PlanError> {
         field: field.to_string(),
         problem,
     };
-    let raw: RawProbe = serde_json::from_value(value).map_err(|e| err("(probe)", e.to_string()))?;
+    let raw: RawProbe = serde_json::from_value(value.clone()).map_err(|e| {
+        let field = culprit::<RawProbe>(&value, &e).unwrap_or_else(|| "(probe)".into());
+        err(&field, e.to_string())
+    })?;
     if raw.name.trim().is_empty() {
         return Err(err("name", "is empty; give the probe a name".into()));
     }
@@ -232,8 +235,10 @@ fn parse_expectations(
     value: Value,
     err: &dyn Fn(&str, String) -> PlanError,
 ) -> Result<Expectations, PlanError> {
-    let raw: RawExpectations =
-        serde_json::from_value(value).map_err(|e| err("expect", e.to_string()))?;
+    let raw: RawExpectations = serde_json::from_value(value.clone()).map_err(|e| {
+        let field = culprit::<RawExpectations>(&value, &e).map(|k| format!("expect.{k}"));
+        err(field.as_deref().unwrap_or("expect"), e.to_string())
+    })?;
     if raw.max_latency_ms == Some(0) {
         return Err(err(
             "expect.max_latency_ms",
@@ -258,7 +263,10 @@ fn parse_check(
     at: &str,
     err: &dyn Fn(&str, String) -> PlanError,
 ) -> Result<JsonCheck, PlanError> {
-    let raw: RawCheck = serde_json::from_value(value).map_err(|e| err(at, e.to_string()))?;
+    let raw: RawCheck = serde_json::from_value(value.clone()).map_err(|e| {
+        let field = culprit::<RawCheck>(&value, &e).map(|k| format!("{at}.{k}"));
+        err(field.as_deref().unwrap_or(at), e.to_string())
+    })?;
     if !(raw.pointer.is_empty() || raw.pointer.starts_with('/')) {
         return Err(err(
             &format!("{at}.pointer"),
@@ -285,6 +293,30 @@ fn parse_check(
         pointer: raw.pointer,
         test,
     })
+}
+
+/// serde's type errors name no field ("invalid type: boolean `true`, expected u64"): the
+/// key of `value` without which the rest deserialises is the one to name. Found by the
+/// property tests (issue #12).
+fn culprit<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    error: &serde_json::Error,
+) -> Option<String> {
+    let object = value.as_object()?;
+    if error.to_string().contains("field `") {
+        return None; // unknown / missing field errors already name it
+    }
+    object
+        .keys()
+        .find(|k| {
+            let mut rest = object.clone();
+            rest.remove(*k);
+            match serde_json::from_value::<T>(Value::Object(rest)) {
+                Ok(_) => true,
+                Err(e) => e.to_string().starts_with(&format!("missing field `{k}`")),
+            }
+        })
+        .cloned()
 }
 
 impl std::fmt::Display for JsonCheck {
@@ -408,5 +440,26 @@ mod tests {
         assert_eq!(plan.probes.len(), 1);
         assert_eq!(plan.probes[0].payload, json!({"smoke_test": true}));
         assert!(plan.probes[0].expect.no_function_error);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_field() {
+        // Shrunk from the property tests: serde said only "invalid type: boolean `true`,
+        // expected u64" under field "expect".
+        for (plan, field) in [
+            (
+                r#"{"probes": [{"name": "s", "expect": {"max_latency_ms": true}}]}"#,
+                "expect.max_latency_ms",
+            ),
+            (r#"{"probes": [{"name": "s", "retries": "2"}]}"#, "retries"),
+            (r#"{"probes": [{"name": 7}]}"#, "name"),
+            (
+                r#"{"probes": [{"name": "s", "expect": {"json": [{"pointer": 1, "exists": true}]}}]}"#,
+                "expect.json[0].pointer",
+            ),
+        ] {
+            let e = SmokePlan::parse(plan).unwrap_err();
+            assert_eq!(e.field, field, "{plan}: {e}");
+        }
     }
 }

@@ -44,6 +44,13 @@ pub enum Parsed {
 
 pub const DEFAULT_REQUESTED_BY: &str = "unspecified";
 
+/// Limits on operator input: a request is a few hundred bytes; anything near these is a
+/// mistake (a pasted log, a script gone wrong), refused before any side effect.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+pub const MAX_REASON_CHARS: usize = 1024;
+pub const MAX_REQUESTED_BY_CHARS: usize = 256;
+pub const MAX_FUNCTION_CHARS: usize = 256;
+
 /// Bad input: each says what was wrong and how to fix it. None has side effects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
@@ -67,6 +74,19 @@ pub enum RequestError {
          state change"
     )]
     UnrecognisedEvent(String),
+    #[error("field \"{field}\" is {got}; use a string")]
+    WrongType {
+        field: &'static str,
+        got: &'static str,
+    },
+    #[error("the request is {bytes} bytes; send at most {limit} (a request is a few short fields)")]
+    TooLarge { bytes: usize, limit: usize },
+    #[error("field \"{field}\" is {chars} characters long; use at most {limit}")]
+    TooLong {
+        field: &'static str,
+        chars: usize,
+        limit: usize,
+    },
 }
 
 impl RequestError {
@@ -78,6 +98,9 @@ impl RequestError {
             RequestError::UnknownFunction { .. } => "KillSwitch.UnknownFunction",
             RequestError::FunctionRequired(_) => "KillSwitch.FunctionRequired",
             RequestError::UnrecognisedEvent(_) => "KillSwitch.UnrecognisedEvent",
+            RequestError::WrongType { .. } => "KillSwitch.MalformedRequest",
+            RequestError::TooLarge { .. } => "KillSwitch.RequestTooLarge",
+            RequestError::TooLong { .. } => "KillSwitch.FieldTooLong",
         }
     }
 }
@@ -105,6 +128,7 @@ pub fn parse(event: &Value, guarded: &GuardedFunctions) -> Result<Parsed, Reques
     if object.contains_key("source") && !object.contains_key("action") {
         return parse_alarm(event, guarded);
     }
+    check_operator_input(event, object)?;
     let req: OperatorRequest = serde_json::from_value(event.clone())
         .map_err(|e| RequestError::Malformed(e.to_string()))?;
     let action = match req.action.trim().to_ascii_lowercase().as_str() {
@@ -132,6 +156,49 @@ pub fn parse(event: &Value, guarded: &GuardedFunctions) -> Result<Parsed, Reques
         reason,
         requested_by,
     }))
+}
+
+/// Size and type checks serde cannot phrase: its type errors do not name the field.
+fn check_operator_input(
+    event: &Value,
+    object: &serde_json::Map<String, Value>,
+) -> Result<(), RequestError> {
+    let bytes = event.to_string().len();
+    if bytes > MAX_REQUEST_BYTES {
+        return Err(RequestError::TooLarge {
+            bytes,
+            limit: MAX_REQUEST_BYTES,
+        });
+    }
+    for (field, limit) in [
+        ("action", MAX_REASON_CHARS),
+        ("reason", MAX_REASON_CHARS),
+        ("requested_by", MAX_REQUESTED_BY_CHARS),
+        ("function", MAX_FUNCTION_CHARS),
+    ] {
+        match object.get(field) {
+            None => {}
+            // `action` is required: serde names it as a missing field.
+            Some(Value::Null) if field != "action" => {}
+            Some(Value::String(s)) => {
+                let chars = s.chars().count();
+                if chars > limit {
+                    return Err(RequestError::TooLong {
+                        field,
+                        chars,
+                        limit,
+                    });
+                }
+            }
+            Some(other) => {
+                return Err(RequestError::WrongType {
+                    field,
+                    got: kind_of(other),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An EventBridge "CloudWatch Alarm State Change" or a CloudWatch Lambda alarm action.
@@ -337,5 +404,63 @@ mod tests {
             (r.action, r.requested_by.as_str()),
             (Action::Stop, "alarm-fanout")
         );
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        // Shrunk from the property tests: serde's "invalid type" errors named no field.
+        for (event, field) in [
+            (json!({"action": null, "reason": "x"}), "action"),
+            (json!({"action": 1, "reason": "x"}), "action"),
+            (json!({"action": "stop", "reason": ["x"]}), "reason"),
+            (
+                json!({"action": "stop", "reason": "x", "requested_by": 0}),
+                "requested_by",
+            ),
+            (json!({"action": "status", "function": {}}), "function"),
+        ] {
+            let err = parse(&event, &one()).unwrap_err();
+            assert_eq!(err.kind(), "KillSwitch.MalformedRequest", "{event}");
+            assert!(err.to_string().contains(&format!("\"{field}\"")), "{err}");
+        }
+    }
+
+    #[test]
+    fn oversized_input_is_refused_with_the_limit() {
+        let g = one();
+        for (field, limit) in [
+            ("reason", MAX_REASON_CHARS),
+            ("requested_by", MAX_REQUESTED_BY_CHARS),
+            ("function", MAX_FUNCTION_CHARS),
+        ] {
+            let mut event = json!({"action": "stop", "reason": "x"});
+            event[field] = json!("é".repeat(limit));
+            assert!(
+                !matches!(parse(&event, &g), Err(RequestError::TooLong { .. })),
+                "{field} at the limit is accepted"
+            );
+            event[field] = json!("é".repeat(limit + 1));
+            let err = parse(&event, &g).unwrap_err();
+            assert_eq!(err.kind(), "KillSwitch.FieldTooLong");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "field \"{field}\" is {} characters long; use at most {limit}",
+                    limit + 1
+                )
+            );
+        }
+        let padded = json!({"action": "stop", "reason": "x", "pad": "x".repeat(MAX_REQUEST_BYTES)});
+        let err = parse(&padded, &g).unwrap_err();
+        assert_eq!(err.kind(), "KillSwitch.RequestTooLarge");
+        assert!(err.to_string().contains("at most 65536"), "{err}");
+    }
+
+    #[test]
+    fn a_long_alarm_reason_still_halts() {
+        // Auto-halt must not be refused for size: the alarm's text is trimmed into tags later.
+        let mut alarm = eventbridge_alarm("ALARM");
+        alarm["detail"]["state"]["reason"] = json!("x".repeat(100_000));
+        assert_eq!(act(alarm).action, Action::Stop);
     }
 }
