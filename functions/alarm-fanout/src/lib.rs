@@ -3,8 +3,9 @@
 //! and the handler.
 
 pub mod delivery;
+pub mod observe;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use guardian::aws::lambda::Lambda;
 use guardian::aws::sns::Sns;
@@ -165,6 +166,7 @@ impl From<FanoutError> for Diagnostic {
 }
 
 pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, FanoutError> {
+    let started = Instant::now();
     let deadline = Deadline::from_context(&event.context);
     let config = &app.config;
     let mut alerts = normalise(&event.payload);
@@ -206,25 +208,30 @@ pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, Fano
     }
 
     let total = alerts.len();
-    let forwarded: Vec<_> = alerts
+    let (forwarded, held_back): (Vec<_>, Vec<_>) = alerts
         .into_iter()
-        .filter(|a| should_forward(a, config.forward_ok))
-        .collect();
+        .partition(|a| should_forward(a, config.forward_ok));
     let mut outgoing = Vec::with_capacity(forwarded.len() * 2);
-    for alert in &forwarded {
+    // Which forwarded alert each publication belongs to, for the decision log.
+    let mut owners = Vec::with_capacity(forwarded.len() * 2);
+    for (i, alert) in forwarded.iter().enumerate() {
         let severity = config.routing.severity(alert);
         outgoing.push(Outgoing {
             topic: config.topics.for_severity(severity).to_string(),
             publication: per_protocol(alert, severity, &config.links),
         });
+        owners.push(i);
         if let Some(chat_topic) = &config.chat_topic {
             outgoing.push(Outgoing {
                 topic: chat_topic.clone(),
                 publication: chat(alert, severity, &config.links),
             });
+            owners.push(i);
         }
     }
     let report = deliver(&app.sns, &outgoing, &deadline, &config.retry).await;
+    let outcomes = observe::outcomes(&config.routing, &forwarded, &held_back, &owners, &report);
+    observe::record(&event.context.request_id, started, &outcomes);
     tracing::info!(
         alerts = total,
         forwarded = forwarded.len(),

@@ -5,6 +5,7 @@
 
 mod config;
 mod error;
+mod observe;
 mod run;
 
 pub use config::{Config, RedriveFunction};
@@ -19,6 +20,8 @@ use guardian::dlq::request::{self, Action, Destination, RequestError};
 use guardian::sns_text::{MAX_MESSAGE_BYTES, cap_body};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
+
+use observe::Observed;
 
 /// Clients and configuration, built once at cold start.
 #[derive(Debug, Clone)]
@@ -41,10 +44,23 @@ impl App {
 }
 
 pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, DlqError> {
+    let started = std::time::Instant::now();
+    let mut observed = Observed::default();
+    let result = handle(app, &event, &mut observed).await;
+    observe::record(&event.context.request_id, started, &observed, &result);
+    result
+}
+
+async fn handle(
+    app: &App,
+    event: &LambdaEvent<Value>,
+    observed: &mut Observed,
+) -> Result<Value, DlqError> {
     let deadline = Deadline::from_context(&event.context);
     let config = &app.config;
     // Every check on the request comes before the first AWS call.
     let request = request::parse(&event.payload, config.max_messages_limit)?;
+    observed.action = Some(request.action);
     request::check_purge_confirmed(&request, &config.queue_name)?;
     if request.action == Action::Redrive
         && request.to == Destination::Queue
@@ -69,10 +85,11 @@ pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, DlqE
         "DLQ run finished"
     );
     let mut out = serde_json::to_value(&report).map_err(|e| DlqError::Serialise(e.to_string()))?;
+    let report = &*observed.report.insert(report);
     if report.queue_is_empty() {
         return Ok(out);
     }
-    match publish(app, &report, deadline).await {
+    match publish(app, report, deadline).await {
         Ok(()) => Ok(out),
         Err(e) if request.action == Action::Inspect => Err(DlqError::AlertNotPublished(e)),
         Err(e) => {

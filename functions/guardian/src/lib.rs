@@ -7,6 +7,7 @@ pub mod aws;
 pub mod clients;
 pub mod config;
 pub mod deadline;
+pub mod decision;
 pub mod error;
 pub mod guarded;
 pub mod metrics;

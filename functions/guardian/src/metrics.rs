@@ -7,7 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value, json};
 
+use crate::telemetry::EMF_TARGET;
+
 pub const NAMESPACE: &str = "RolloutGuardian";
+/// The EMF specification's limit on values in one metric array.
+const MAX_SAMPLES: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -32,7 +36,8 @@ impl Unit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metrics {
     dimensions: Vec<(&'static str, String)>,
-    values: Vec<(&'static str, f64, Unit)>,
+    /// A number, or an array of numbers (several samples of one metric).
+    values: Vec<(&'static str, Value, Unit)>,
     properties: Map<String, Value>,
 }
 
@@ -53,7 +58,17 @@ impl Metrics {
     }
 
     pub fn value(mut self, name: &'static str, value: f64, unit: Unit) -> Self {
-        self.values.push((name, value, unit));
+        self.values.push((name, json!(value), unit));
+        self
+    }
+
+    /// Several samples of one metric (EMF allows up to 100 values in an array). No samples,
+    /// no metric: an empty array is not valid EMF.
+    pub fn samples(mut self, name: &'static str, samples: &[f64], unit: Unit) -> Self {
+        if !samples.is_empty() {
+            let capped: Vec<f64> = samples.iter().take(MAX_SAMPLES).copied().collect();
+            self.values.push((name, json!(capped), unit));
+        }
         self
     }
 
@@ -81,7 +96,7 @@ impl Metrics {
             root.insert((*name).to_string(), Value::String(value.clone()));
         }
         for (name, value, _) in &self.values {
-            root.insert((*name).to_string(), json!(value));
+            root.insert((*name).to_string(), value.clone());
         }
         let dimension_set: Vec<&str> = self.dimensions.iter().map(|(n, _)| *n).collect();
         let metrics: Vec<Value> = self
@@ -103,10 +118,16 @@ impl Metrics {
         Value::Object(root)
     }
 
-    /// Writes the document as one line on stdout, where Lambda's log capture picks it up.
+    /// Writes the document as one bare JSON line on stdout (through the subscriber
+    /// `telemetry::init` installs), where Lambda's log capture picks it up.
     pub fn emit(&self) {
+        if self.values.is_empty() {
+            return;
+        }
         let now = chrono::Utc::now().timestamp_millis();
-        println!("{}", self.document(now));
+        let document = self.document(now).to_string();
+        // The field is `EMF_FIELD` ("emf"); the macro takes a constant name only with a message.
+        tracing::info!(target: EMF_TARGET, emf = document.as_str());
     }
 }
 
@@ -149,7 +170,12 @@ mod tests {
             assert!(metrics.len() <= 100);
             for m in metrics {
                 let name = m["Name"].as_str().expect("metric Name");
-                assert!(doc[name].is_number(), "metric {name} value at root");
+                let value = &doc[name];
+                let numbers = value.is_number()
+                    || value.as_array().is_some_and(|a| {
+                        !a.is_empty() && a.len() <= 100 && a.iter().all(Value::is_number)
+                    });
+                assert!(numbers, "metric {name} value at root: a number or numbers");
                 assert!(m["Unit"].is_string());
             }
         }
@@ -172,6 +198,21 @@ mod tests {
         assert_eq!(doc["AlertsPublished"], json!(3.0));
         assert_eq!(doc["Function"], "alarm-fanout");
         assert_eq!(doc["requestId"], "abc");
+    }
+
+    #[test]
+    fn samples_are_an_array_and_none_means_no_metric() {
+        let doc = Metrics::new("pre-traffic-hook")
+            .samples("ProbeLatency", &[12.0, 30.0], Unit::Milliseconds)
+            .samples("Nothing", &[], Unit::Milliseconds)
+            .document(0);
+        assert_valid_emf(&doc);
+        assert_eq!(doc["ProbeLatency"], json!([12.0, 30.0]));
+        assert!(doc.get("Nothing").is_none());
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!([{"Name": "ProbeLatency", "Unit": "Milliseconds"}])
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod app;
 mod config;
 mod error;
 mod guarded;
+mod observe;
 mod outcome;
 mod resume;
 mod side_effects;
@@ -23,14 +24,30 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 
 use crate::guarded::Guarded;
+use crate::observe::Observed;
 use crate::outcome::Outcome;
 
 pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, KillSwitchError> {
+    let started = std::time::Instant::now();
+    let mut observed = Observed::default();
+    // Boxed: the nested async state machines are otherwise too deep for the compiler's
+    // layout query.
+    let result = Box::pin(handle(app, &event, &mut observed)).await;
+    observe::record(&event.context.request_id, started, &observed, &result);
+    result
+}
+
+async fn handle(
+    app: &App,
+    event: &LambdaEvent<Value>,
+    observed: &mut Observed,
+) -> Result<Value, KillSwitchError> {
     let deadline = Deadline::from_context(&event.context);
     let req = match request::parse(&event.payload, &app.config.guarded) {
         Ok(Parsed::Act(req)) => req,
         Ok(Parsed::Ignore(why)) => {
             tracing::info!(%why, "event ignored");
+            observed.ignored = Some(why.to_string());
             return Ok(json!({"action": "none", "ignored": why}));
         }
         Err(e) => {
@@ -44,6 +61,7 @@ pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, Kill
         by = %req.requested_by,
         "kill switch invoked"
     );
+    observed.request = Some(req.clone());
     let f = Guarded {
         lambda: &app.lambda,
         name: &req.function,
@@ -64,5 +82,7 @@ pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, Kill
         failed = outcome.failed.len(),
         "kill switch done"
     );
-    Ok(outcome.to_json())
+    let answer = outcome.to_json();
+    observed.outcome = Some(outcome);
+    Ok(answer)
 }

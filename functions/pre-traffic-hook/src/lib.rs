@@ -11,7 +11,7 @@ mod report;
 mod target;
 
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use futures::FutureExt;
@@ -20,9 +20,11 @@ use guardian::aws::codedeploy::{CodeDeploy, HookStatus, Reported};
 use guardian::aws::lambda::Lambda;
 use guardian::aws::sns::Sns;
 use guardian::deadline::Deadline;
+use guardian::decision::{Decision, elapsed_ms, function::PRE_TRAFFIC_HOOK};
 use guardian::error::{AwsCallError, ErrorType, diagnostic};
 use guardian::hook::appspec::DeploymentTarget;
 use guardian::hook::verdict::{Phase, Status, Verdict, decide};
+use guardian::metrics::{Metrics, Unit};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
@@ -143,10 +145,105 @@ struct HookAnswer<'a> {
 }
 
 pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, HookError> {
+    let started = Instant::now();
     let (payload, context) = event.into_parts();
-    let ids = HookEvent::parse(payload)?;
+    let invocation = Invocation {
+        request_id: Some(&context.request_id),
+        started,
+    };
+    let ids =
+        HookEvent::parse(payload).inspect_err(|e| invocation.rejected(app.config.phase, e))?;
     let deadline = Deadline::from_context(&context);
-    conclude(app, &ids, deadline, examine(app, &ids, deadline)).await
+    conclude_invocation(
+        app,
+        &ids,
+        invocation,
+        deadline,
+        examine(app, &ids, deadline),
+    )
+    .await
+}
+
+/// What the decision log needs to know about the invocation.
+#[derive(Debug, Clone, Copy)]
+struct Invocation<'a> {
+    request_id: Option<&'a str>,
+    started: Instant,
+}
+
+impl Invocation<'_> {
+    /// An event that is not a hook event: nothing to report to, so only the log says so.
+    fn rejected(&self, phase: Phase, e: &HookError) {
+        let reason = e.to_string();
+        Decision {
+            function: PRE_TRAFFIC_HOOK,
+            request_id: self.request_id,
+            verdict: "rejected",
+            reason: Some(&reason),
+            duration_ms: Some(elapsed_ms(self.started)),
+            needs_attention: true,
+            ..Decision::default()
+        }
+        .log();
+        hook_metrics(phase).emit();
+    }
+
+    /// The decision line and the EMF document for a verdict (`None`: no verdict, `outcome`
+    /// says why).
+    fn observe(
+        &self,
+        phase: Phase,
+        ids: &HookEvent,
+        verdict: Option<&Verdict>,
+        outcome: &str,
+        note: &str,
+    ) {
+        let target = verdict.and_then(|v| v.target.as_ref());
+        let mut reasons: Vec<&str> = verdict
+            .map(|v| v.reasons.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        if !note.is_empty() {
+            reasons.push(note);
+        }
+        let reason = reasons.join("; ");
+        Decision {
+            function: PRE_TRAFFIC_HOOK,
+            request_id: self.request_id,
+            deployment_id: Some(&ids.deployment_id),
+            hook_execution_id: Some(&ids.execution_id),
+            target_function: target.map(|t| t.function.as_str()),
+            target_version: target.map(|t| t.version.as_str()),
+            verdict: outcome,
+            reason: (!reason.is_empty()).then_some(reason.as_str()),
+            duration_ms: Some(elapsed_ms(self.started)),
+            needs_attention: outcome != "Succeeded",
+            ..Decision::default()
+        }
+        .log();
+        let mut metrics = hook_metrics(phase);
+        if let Some(v) = verdict {
+            let passed = v.passed();
+            let latencies: Vec<f64> = v
+                .probes
+                .iter()
+                .filter_map(|p| p.latency_ms.map(|ms| ms as f64))
+                .collect();
+            metrics = metrics
+                .count("HookSucceeded", u64::from(passed))
+                .count("HookFailed", u64::from(!passed))
+                .samples("ProbeLatency", &latencies, Unit::Milliseconds);
+        }
+        metrics
+            .property("deployment_id", ids.deployment_id.as_str())
+            .emit();
+    }
+}
+
+/// The hook's EMF document: dimension `Phase` (pre-traffic / post-traffic), `ColdStart`.
+fn hook_metrics(phase: Phase) -> Metrics {
+    Metrics::new(PRE_TRAFFIC_HOOK)
+        .dimension("Phase", phase.label())
+        .with_cold_start()
 }
 
 /// The handler when the configuration is unusable (a missing topic, a malformed number): it
@@ -157,6 +254,7 @@ pub async fn misconfigured(
     problem: &str,
     event: LambdaEvent<Value>,
 ) -> Result<Value, HookError> {
+    let started = Instant::now();
     let (payload, context) = event.into_parts();
     let ids = HookEvent::parse(payload)?;
     let deadline = Deadline::from_context(&context);
@@ -173,6 +271,25 @@ pub async fn misconfigured(
         Ok(Reported::AlreadyCompleted) => "an earlier attempt already reported".to_string(),
         Err(e) => format!("could not report Failed either ({e})"),
     };
+    let reason = format!("misconfigured: {problem}; {outcome}");
+    Decision {
+        function: PRE_TRAFFIC_HOOK,
+        request_id: Some(&context.request_id),
+        deployment_id: Some(&ids.deployment_id),
+        hook_execution_id: Some(&ids.execution_id),
+        verdict: "Failed",
+        reason: Some(&reason),
+        duration_ms: Some(elapsed_ms(started)),
+        needs_attention: true,
+        ..Decision::default()
+    }
+    .log();
+    // The phase is part of the configuration that could not be read.
+    Metrics::new(PRE_TRAFFIC_HOOK)
+        .dimension("Phase", "unknown")
+        .with_cold_start()
+        .count("HookFailed", 1)
+        .emit();
     Err(HookError::Misconfigured {
         problem: problem.to_string(),
         deployment_id: ids.deployment_id,
@@ -306,6 +423,23 @@ pub async fn conclude<F>(
 where
     F: Future<Output = Result<Verdict, HookError>>,
 {
+    let invocation = Invocation {
+        request_id: None,
+        started: Instant::now(),
+    };
+    conclude_invocation(app, ids, invocation, deadline, work).await
+}
+
+async fn conclude_invocation<F>(
+    app: &App,
+    ids: &HookEvent,
+    invocation: Invocation<'_>,
+    deadline: Deadline,
+    work: F,
+) -> Result<Value, HookError>
+where
+    F: Future<Output = Result<Verdict, HookError>>,
+{
     let cfg = &app.config;
     let failed = |reason: String| {
         decide(
@@ -320,7 +454,10 @@ where
     let guarded = AssertUnwindSafe(work).catch_unwind();
     let verdict = match deadline.bound(cfg.report_margin, guarded).await {
         Ok(Ok(Ok(verdict))) => verdict,
-        Ok(Ok(Err(e))) => return Err(e),
+        Ok(Ok(Err(e))) => {
+            invocation.observe(cfg.phase, ids, None, "error", &e.to_string());
+            return Err(e);
+        }
         Ok(Err(panic)) => failed(format!(
             "internal error: the hook panicked ({})",
             panic_text(&*panic)
@@ -353,13 +490,6 @@ where
             format!("REPORT FAILED ({e}); Lambda will retry the hook"),
         ),
     };
-    tracing::info!(
-        deployment_id = %ids.deployment_id,
-        status = ?verdict.status,
-        report,
-        reasons = verdict.reasons.len(),
-        "hook verdict"
-    );
     let publication = verdict.publication(&note);
     let published = match deadline
         .bound(
@@ -378,6 +508,19 @@ where
             false
         }
     };
+    let status_label = match verdict.status {
+        Status::Succeeded => "Succeeded",
+        Status::Failed => "Failed",
+    };
+    let mut note = match &reported {
+        Ok(_) => String::new(),
+        Err(_) => note,
+    };
+    if !published {
+        note.push_str(if note.is_empty() { "" } else { "; " });
+        note.push_str("verdict not published");
+    }
+    invocation.observe(cfg.phase, ids, Some(&verdict), status_label, &note);
     if let Err(source) = reported {
         return Err(HookError::ReportFailed {
             deployment_id: ids.deployment_id.clone(),

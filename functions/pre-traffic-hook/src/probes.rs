@@ -78,7 +78,9 @@ async fn run_probe(
         if !retry {
             return probe::report(probe, attempts, &attempt, failures);
         }
-        tracing::info!(probe = %probe.name, attempt = attempts, "probe failed, retrying: {}", failures.join("; "));
+        // Failures may quote the guarded function's answer: never log it in full.
+        let why = guardian::telemetry::preview(&failures.join("; "), 300);
+        tracing::info!(probe = %probe.name, attempt = attempts, "probe failed, retrying: {why}");
         tokio::time::sleep(wait).await;
     }
 }
