@@ -11,6 +11,8 @@ pub const FUNCTION: &str = "trading-bot";
 pub const APPLICATION: &str = "trading-bot-app";
 pub const GROUP: &str = "trading-bot-group";
 pub const SCHEDULE: &str = "trading-bot-tick";
+pub const ONCALL_EMAIL: &str = "oncall@example.com";
+pub const ONCALL_PHONE: &str = "+15555550100";
 
 /// A topic and the queue subscribed to it (standing in for e-mail, SMS or chat).
 pub struct Inbox {
@@ -49,6 +51,21 @@ pub async fn provision(acct: &TestAccount, cfg: &SdkConfig) -> Stack {
         chat: inbox("alerts-chat").await,
         dlq_url: queue(cfg, "trading-bot-dlq").await,
     };
+    // The people: e-mail for every routed alert, SMS for critical ones only.
+    let sns = aws_sdk_sns::Client::new(cfg);
+    for (topic, protocol, endpoint) in [
+        (&stack.critical.topic, "email", ONCALL_EMAIL),
+        (&stack.warning.topic, "email", ONCALL_EMAIL),
+        (&stack.critical.topic, "sms", ONCALL_PHONE),
+    ] {
+        sns.subscribe()
+            .topic_arn(topic)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .send()
+            .await
+            .expect("Subscribe");
+    }
     let cd = aws_sdk_codedeploy::Client::new(cfg);
     cd.create_application()
         .application_name(APPLICATION)

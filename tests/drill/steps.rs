@@ -252,27 +252,56 @@ impl Drill {
             ("info", &self.stack.info),
         ] {
             for n in notifications(&self.cfg, &inbox.queue).await {
-                let subject = n["Subject"].as_str().unwrap_or("").to_string();
-                println!("  [{severity}] e-mail/SMS subject: {subject}");
-                print_indented(n["Message"].as_str().unwrap_or(""), 8);
-                routed.push((severity, subject));
+                routed.push((severity, n["Subject"].as_str().unwrap_or("").to_string()));
             }
+        }
+        // What the on-call engineer reads: the e-mail, the SMS, the chat card.
+        let emails = self.acct.control.deliveries("email").await;
+        for e in &emails {
+            println!(
+                "  e-mail to {}  Subject: {}",
+                e["endpoint"].as_str().unwrap_or("?"),
+                e["subject"].as_str().unwrap_or("")
+            );
+            print_indented(e["message"].as_str().unwrap_or(""), 9);
+        }
+        let texts = self.acct.control.deliveries("sms").await;
+        for t in &texts {
+            println!(
+                "  SMS to {}: {}",
+                t["endpoint"].as_str().unwrap_or("?"),
+                t["message"].as_str().unwrap_or("")
+            );
         }
         let chat = notifications(&self.cfg, &self.stack.chat.queue).await;
         for card in &chat {
-            println!("  [chat] card:");
-            print_indented(card["Message"].as_str().unwrap_or(""), 12);
+            let card: Value =
+                serde_json::from_str(card["Message"].as_str().unwrap_or("{}")).unwrap_or_default();
+            println!(
+                "  chat card: {}",
+                card["content"]["title"].as_str().unwrap_or("?")
+            );
+            print_indented(card["content"]["description"].as_str().unwrap_or(""), 4);
         }
         let critical = routed.iter().filter(|(s, _)| *s == "critical").count();
         let warning = routed.iter().filter(|(s, _)| *s == "warning").count();
-        if critical == 2 && warning == 1 && routed.len() == 3 && !chat.is_empty() {
-            Ok(format!(
-                "3 alerts routed (critical: errors alarm + deployment failure, warning: composite), {} chat cards",
-                chat.len()
-            ))
+        let sms_fit = texts
+            .iter()
+            .all(|t| t["message"].as_str().is_some_and(|m| m.len() <= 140));
+        if critical == 2
+            && warning == 1
+            && routed.len() == 3
+            && emails.len() == 3
+            && texts.len() == 2
+            && sms_fit
+            && chat.len() == 3
+        {
+            Ok("3 alerts routed (critical: errors alarm + deployment failure; warning: composite): 3 e-mails, 2 SMS (<= 140 chars), 3 chat cards".into())
         } else {
             Err(format!(
-                "routed {routed:?}, {} chat cards; expected 2 critical + 1 warning + chat",
+                "routed {routed:?}; {} e-mails, {} SMS (fit: {sms_fit}), {} chat cards; expected 2 critical + 1 warning, 3 e-mails, 2 SMS, 3 cards",
+                emails.len(),
+                texts.len(),
                 chat.len()
             ))
         }
