@@ -1,0 +1,526 @@
+"""Benchmark driver (issue #9): the four guardian functions, Rust vs the Python baseline.
+
+For every function and language it runs the function as a real process under a minimal
+Lambda Runtime API (bench/runtime_api.py), against the local AWS emulator
+(tests/moto_ext/server.py), and measures:
+  * cold init: process exec -> first GET /runtime/invocation/next (SDK clients built),
+  * the first invocation and warm invocations (event handed over -> response posted),
+  * peak RSS (VmHWM) after the first invocation,
+  * AWS API calls per unit of work, counted by the emulator (/_ext/calls),
+and (from bench/run) the stripped arm64 bootstrap and its zip. Runs of Rust and Python are
+interleaved so machine load affects both alike. Prints the table and writes
+target/bench/results.json and target/bench/table.md.
+"""
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+import zipfile
+from pathlib import Path
+
+import boto3
+
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
+from runtime_api import RuntimeApi  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = ROOT / "target" / "bench"
+REGION = "us-east-1"
+GUARDED = "trading-bot"
+FUNCTIONS = ["pre-traffic-hook", "alarm-fanout", "dlq-inspector", "kill-switch"]
+PY_MODULE = {f: f.replace("-", "_") for f in FUNCTIONS}
+
+
+# ---------------------------------------------------------------- emulator and accounts
+
+class Emulator:
+    def __init__(self, python):
+        self.proc = subprocess.Popen(
+            [python, str(ROOT / "tests/moto_ext/server.py"), "--port", "0", "--exit-with-parent"],
+            stdout=subprocess.PIPE, stderr=open(OUT / "emulator.log", "w"), text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY "):
+            sys.exit("the emulator did not start; see target/bench/emulator.log")
+        self.url = line.split()[1]
+
+    def calls(self, account):
+        with urllib.request.urlopen("%s/_ext/calls?account=%s" % (self.url, account)) as r:
+            return json.load(r)
+
+
+class Account:
+    """One isolated emulator account (access key ACCT<12 digits>) with boto3 clients."""
+    counter = 0
+
+    def __init__(self, emulator):
+        Account.counter += 1
+        self.id = "5%011d" % (int(time.time()) % 10**6 * 1000 + Account.counter)
+        self.emulator = emulator
+        self.session = boto3.session.Session(
+            aws_access_key_id="ACCT" + self.id, aws_secret_access_key="bench", region_name=REGION)
+
+    def client(self, service):
+        return self.session.client(service, endpoint_url=self.emulator.url)
+
+    def arn(self, service, resource):
+        return "arn:aws:%s:%s:%s:%s" % (service, REGION if service != "iam" else "", self.id, resource)
+
+    def env(self):
+        return {"AWS_ACCESS_KEY_ID": "ACCT" + self.id, "AWS_SECRET_ACCESS_KEY": "bench",
+                "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": self.emulator.url}
+
+    def calls(self):
+        return self.emulator.calls(self.id)
+
+    # provisioning, as template.yaml would create the resources
+    def guarded_function(self):
+        iam = self.client("iam")
+        role = iam.create_role(RoleName="guarded-function-role", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                   "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as z:
+            z.writestr("bootstrap", "#!/bin/sh\n")
+        lam = self.client("lambda")
+        lam.create_function(FunctionName=GUARDED, Runtime="provided.al2023", Handler="bootstrap", Role=role,
+                            Code={"ZipFile": code.getvalue()})
+        for v in (1, 2, 3):
+            lam.update_function_configuration(FunctionName=GUARDED, Description="build %d" % v)
+            lam.publish_version(FunctionName=GUARDED, Description="build %d" % v)
+        lam.create_alias(FunctionName=GUARDED, Name="live", FunctionVersion="1")
+        lam.put_function_concurrency(FunctionName=GUARDED, ReservedConcurrentExecutions=1)
+
+    def queue(self, name):
+        return self.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+
+    def topic_with_queue(self, name):
+        topic = self.client("sns").create_topic(Name=name)["TopicArn"]
+        url = self.queue(name + "-inbox")
+        arn = self.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        return topic
+
+    def deployment_group(self):
+        cd = self.client("codedeploy")
+        cd.create_application(applicationName="trading-bot-app", computePlatform="Lambda")
+        cd.create_deployment_group(applicationName="trading-bot-app", deploymentGroupName="trading-bot-group",
+                                   serviceRoleArn=self.arn("iam", "role/codedeploy"))
+
+    def deployment(self, current, target):
+        appspec = {"version": 0.0, "Resources": [{"TradingBot": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Name": GUARDED, "Alias": "live", "CurrentVersion": current, "TargetVersion": target}}}],
+            "Hooks": [{"BeforeAllowTraffic": "CodeDeployHook_pre-traffic"}]}
+        return self.client("codedeploy").create_deployment(
+            applicationName="trading-bot-app", deploymentGroupName="trading-bot-group",
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
+        )["deploymentId"]
+
+
+# ---------------------------------------------------------------- scenarios (one per function)
+
+def load_event(name):
+    return json.loads((ROOT / "events" / name).read_text())
+
+
+def dlq_message(i):
+    body = {"signal": "buy", "symbol": "ACME", "qty": i, "api_key": "secret-%d" % i}
+    attrs = {"RequestID": str(uuid.uuid4()), "ErrorCode": "200" if i % 3 else "429",
+             "ErrorMessage": "Task timed out after 30.00 seconds" if i % 3 else "Rate exceeded"}
+    return {"Id": str(i), "MessageBody": json.dumps(body),
+            "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attrs.items()}}
+
+
+class Scenario:
+    """What one function needs: resources, env, the events of one run, and its unit of work."""
+    unit = ""
+    extras = ()  # (label, event, unit) invoked once after run 0 to count API calls
+
+    def __init__(self, account):
+        self.acct = account
+
+    def check(self, label, response):
+        return True
+
+
+class Hook(Scenario):
+    unit = "per hook run"
+    # GetDeployment, GetFunctionConcurrency (kill switch), Invoke (one probe),
+    # PutLifecycleEventHookExecutionStatus, Publish (verdict)
+    minimum = {"per hook run": 5}
+
+    def provision(self):
+        self.acct.guarded_function()
+        self.topic = self.acct.topic_with_queue("guardian-alerts")
+        self.acct.deployment_group()
+        return {"GUARDED_FUNCTIONS": GUARDED, "ALERT_TOPIC_ARN": self.topic}
+
+    def events(self, count):
+        # A fresh deployment per invocation, as CodeDeploy invokes the hook once per lifecycle event.
+        return [("hook", {"DeploymentId": self.acct.deployment("1", "2"),
+                          "LifecycleEventHookExecutionId": str(uuid.uuid4())}) for _ in range(count)]
+
+    def check(self, label, response):
+        return "Succeeded" in response
+
+
+class Fanout(Scenario):
+    unit = "per alert"
+    minimum = {"per alert": 1, "per 10 alerts": 1}  # one PublishBatch per topic per <= 10 alerts
+
+    def provision(self):
+        self.acct.guarded_function()
+        return {"CRITICAL_TOPIC_ARN": self.acct.topic_with_queue("alerts-critical"),
+                "WARNING_TOPIC_ARN": self.acct.topic_with_queue("alerts-warning"),
+                "INFO_TOPIC_ARN": self.acct.topic_with_queue("alerts-info"),
+                "SEVERITY_RULES": json.dumps([{"pattern": "trading-*", "severity": "critical"}])}
+
+    def events(self, count):
+        return [("alert", load_event("fanout-sns-classic-metric.json")) for _ in range(count)]
+
+    @property
+    def extras(self):
+        one = load_event("fanout-sns-classic-metric.json")["Records"][0]
+        return [("10 alerts (one SNS event)", {"Records": [one] * 10}, "per 10 alerts")]
+
+    def check(self, label, response):
+        return '"forwarded"' in response
+
+
+class Dlq(Scenario):
+    unit = "per 10 DLQ messages (inspect)"
+    # inspect: ReceiveMessage + ChangeMessageVisibilityBatch per 10, plus GetQueueAttributes (depth)
+    # and Publish (report) per run; redrive: ReceiveMessage + 10 async Invoke (Lambda has no batch
+    # invoke) + DeleteMessageBatch per 10, plus depth and report per run
+    minimum = {"per 10 DLQ messages (inspect)": 4, "per 10 DLQ messages (redrive)": 14}
+
+    def provision(self):
+        self.acct.guarded_function()
+        self.url = self.acct.queue("trading-bot-dlq")
+        return {"DLQ_URL": self.url, "GUARDED_FUNCTIONS": GUARDED,
+                "ALERT_TOPIC_ARN": self.acct.topic_with_queue("guardian-alerts")}
+
+    def events(self, count):
+        # Exactly 10 messages waiting before every run (a redrive in an earlier run consumes them).
+        sqs = self.acct.client("sqs")
+        while True:  # PurgeQueue allows one call per 60 s, so drain instead
+            left = sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
+            if not left:
+                break
+            sqs.delete_message_batch(QueueUrl=self.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(left)])
+        sqs.send_message_batch(QueueUrl=self.url, Entries=[dlq_message(i) for i in range(10)])
+        return [("inspect", {"action": "inspect", "max_messages": 10}) for _ in range(count)]
+
+    extras = [("redrive 10 messages to the function", {"action": "redrive", "max_messages": 10},
+               "per 10 DLQ messages (redrive)")]
+
+    def check(self, label, response):
+        return ('"redrive"' if label.startswith("redrive") else '"depth"') in response
+
+
+class KillSwitch(Scenario):
+    unit = "per stop"
+    # GetFunction (ARN, record), GetFunctionConcurrency, TagResource, PutFunctionConcurrency,
+    # ListDeployments, GetSchedule + UpdateSchedule, read back (GetFunction for the record,
+    # GetFunctionConcurrency), Publish. No batch API applies; the read back is the design's.
+    minimum = {"per stop": 10}
+
+    def provision(self):
+        self.acct.guarded_function()
+        self.acct.deployment_group()
+        self.acct.client("scheduler").create_schedule(
+            Name="trading-bot-tick", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": self.acct.arn("lambda", "function:%s:live" % GUARDED),
+                    "RoleArn": self.acct.arn("iam", "role/scheduler"), "Input": '{"source":"trading-bot.tick"}'})
+        return {"GUARDED_FUNCTIONS": GUARDED, "ALERT_TOPIC_ARN": self.acct.topic_with_queue("alerts-critical"),
+                "SCHEDULE_NAMES": "trading-bot-tick", "DEPLOYMENT_APPLICATION": "trading-bot-app",
+                "DEPLOYMENT_GROUP": "trading-bot-group", "DLQ_URL": self.acct.queue("trading-bot-dlq")}
+
+    def events(self, count):
+        # stop, resume, stop, ...: every stop starts from a running function (count is even, so
+        # each run ends running again). Warm figures are stops only.
+        stop, resume = load_event("kill-switch-stop.json"), load_event("kill-switch-resume.json")
+        return [("stop", stop) if i % 2 == 0 else ("resume", resume) for i in range(count)]
+
+    def check(self, label, response):
+        return ('"stopped"' if label == "stop" else '"running"') in response
+
+
+SCENARIOS = {"pre-traffic-hook": Hook, "alarm-fanout": Fanout, "dlq-inspector": Dlq, "kill-switch": KillSwitch}
+
+
+# ---------------------------------------------------------------- running one cold start
+
+def process_env(account_env, function_env, api, name, lang):
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": ":UTC",
+           "AWS_LAMBDA_RUNTIME_API": api.address, "AWS_LAMBDA_FUNCTION_NAME": name,
+           "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+           "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + name, "AWS_LAMBDA_LOG_STREAM_NAME": "bench"}
+    env.update(account_env)
+    env.update(function_env)
+    if lang == "python":
+        env.update({"_HANDLER": PY_MODULE[name] + ".handler", "LAMBDA_TASK_ROOT": str(BENCH / "baseline"),
+                    "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def peak_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return None
+
+
+def one_run(scenario, fn_env, command, name, lang, events, log, count_calls):
+    """Starts the process, delivers `events` in order, returns the measurements."""
+    api = RuntimeApi(scenario.acct.arn("lambda", "function:" + name))
+    env = process_env(scenario.acct.env(), fn_env, api, name, lang)
+    before = scenario.acct.calls() if count_calls else None
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=str(ROOT))
+    try:
+        waited = time.monotonic()
+        while not api.ready.wait(0.05):
+            if proc.poll() is not None or time.monotonic() - waited > 60:
+                break
+        if not api.ready.is_set() or api.init_error:
+            why = api.init_error or ("exited with %s" % proc.returncode if proc.poll() is not None else "timeout")
+            raise RuntimeError("%s (%s) did not reach GET /next: %s; see target/bench/logs/%s-%s.log"
+                               % (name, lang, why, name, lang))
+        result = {"init": api.first_next_at - started, "invocations": [], "failures": []}
+        for i, (label, event) in enumerate(events):
+            inv = api.invoke(event)
+            body = inv.error or inv.response
+            if inv.error or not scenario.check(label, body):
+                result["failures"].append("%s #%d: %s" % (label, i, body[:300]))
+            result["invocations"].append((label, inv.seconds))
+            if i == 0:
+                result["rss_kib"] = peak_rss_kib(proc.pid)
+                if count_calls:
+                    result["calls"] = diff(before, scenario.acct.calls())
+        result["extras"] = []
+        if count_calls:
+            for label, event, unit in scenario.extras:
+                before = scenario.acct.calls()
+                inv = api.invoke(event)
+                if inv.error or not scenario.check(label, inv.response):
+                    result["failures"].append("%s: %s" % (label, (inv.error or inv.response)[:300]))
+                result["extras"].append((unit, diff(before, scenario.acct.calls())))
+        return result
+    finally:
+        proc.kill()
+        proc.wait()
+        api.close()
+
+
+def diff(before, after):
+    return {op: n - before.get(op, 0) for op, n in sorted(after.items()) if n - before.get(op, 0)}
+
+
+# ---------------------------------------------------------------- statistics and the table
+
+def summary(values):
+    values = sorted(values)
+    if not values:
+        return None
+    deciles = statistics.quantiles(values, n=10, method="inclusive") if len(values) > 1 else [values[0]] * 9
+    return {"n": len(values), "median": statistics.median(values), "p10": deciles[0], "p90": deciles[-1],
+            "min": values[0], "max": values[-1]}
+
+
+def fmt_ms(s):
+    if s is None:
+        return "n/a"
+    return "%.1f ms [%.1f–%.1f]" % (s["median"] * 1e3, s["p10"] * 1e3, s["p90"] * 1e3)
+
+
+def ratio(rust, python):
+    if not rust or not python:
+        return "n/a"
+    r = rust / python
+    return "%.3f (1/%.0f)" % (r, 1 / r) if r < 0.5 else "%.2f" % r
+
+
+def sizes(name):
+    """Stripped arm64 bootstrap and zip, from `cargo lambda build --release --arm64 -o zip`."""
+    zip_path = ROOT / "target/lambda" / name / "bootstrap.zip"
+    if not zip_path.exists():
+        return None, None
+    with zipfile.ZipFile(zip_path) as z:
+        return z.getinfo("bootstrap").file_size, zip_path.stat().st_size
+
+
+def python_zip_size(name):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(BENCH / "baseline" / (PY_MODULE[name] + ".py"), PY_MODULE[name] + ".py")
+    return len(buf.getvalue())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="cold starts per function and language (>= 20)")
+    parser.add_argument("--warm", type=int, default=5, help="warm invocations after the first one, per run")
+    parser.add_argument("--functions", default=",".join(FUNCTIONS))
+    parser.add_argument("--rust-dir", default=str(ROOT / "target/release"))
+    parser.add_argument("--languages", default="rust,python", help="for trying the driver out; the table needs both")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "logs").mkdir(exist_ok=True)
+    python = sys.executable
+    emulator = Emulator(python)
+    count = 1 + args.warm + (1 + args.warm) % 2  # kill switch: an even count ends each run running again
+    load_at_start = "%.2f %.2f %.2f" % os.getloadavg()
+    results = {"machine": {}, "runs": args.runs, "invocations_per_run": count, "functions": {}}
+    for name in args.functions.split(","):
+        binary = Path(args.rust_dir) / name
+        commands = {"rust": [str(binary)], "python": [python, str(BENCH / "python_runtime.py")]}
+        commands = {lang: commands[lang] for lang in args.languages.split(",")}
+        per_lang = {}
+        for lang in commands:
+            scenario = SCENARIOS[name](Account(emulator))
+            per_lang[lang] = {"scenario": scenario, "env": scenario.provision(), "runs": []}
+        print("%s: %d runs x %d invocations per language" % (name, args.runs, count), flush=True)
+        try:
+            for run in range(args.runs):
+                for lang in commands:  # interleaved: both see the same machine load
+                    entry = per_lang[lang]
+                    events = entry["scenario"].events(count)
+                    with open(OUT / "logs" / ("%s-%s.log" % (name, lang)), "w" if run == 0 else "a") as log:
+                        entry["runs"].append(one_run(entry["scenario"], entry["env"], commands[lang], name, lang,
+                                                     events, log, count_calls=(run == 0)))
+        except (RuntimeError, TimeoutError) as e:  # measure the others, say why this one is missing
+            print("  NOT MEASURED: %s" % e, flush=True)
+            results["functions"][name] = {"error": str(e)}
+            continue
+        results["functions"][name] = {lang: aggregate(entry["runs"], name, lang) for lang, entry in per_lang.items()}
+        results["functions"][name]["unit"] = SCENARIOS[name].unit
+        results["functions"][name]["minimum"] = SCENARIOS[name].minimum
+    results["machine"] = dict(machine(), load_at_start=load_at_start)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    if set(commands) != {"rust", "python"}:
+        return print(json.dumps(results, indent=2, default=str))
+    table = render(results)
+    (OUT / "table.md").write_text(table)
+    print()
+    print(table)
+
+
+def aggregate(runs, name, lang):
+    first_label = runs[0]["invocations"][0][0]
+    warm = [s for r in runs for label, s in r["invocations"][1:] if label == first_label]
+    failures = [f for r in runs for f in r["failures"]]
+    calls = runs[0].get("calls", {})
+    out = {
+        "init": summary([r["init"] for r in runs]),
+        "first": summary([r["invocations"][0][1] for r in runs]),
+        "warm": summary(warm),
+        "rss_kib": summary([r["rss_kib"] for r in runs if r.get("rss_kib")]),
+        "calls": calls,
+        "extras": runs[0].get("extras", []),
+        "failures": failures,
+    }
+    if lang == "rust":
+        out["bootstrap_bytes"], out["zip_bytes"] = sizes(name)
+    else:
+        out["zip_bytes"] = python_zip_size(name)
+    return out
+
+
+def machine():
+    load = os.getloadavg()
+    with open("/proc/cpuinfo") as f:
+        cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
+            "boto3": boto3.__version__, "load_at_end": "%.2f %.2f %.2f" % load,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def render(results):
+    lines = ["| function | metric | Rust | Python | ratio (Rust/Python) |", "|---|---|---|---|---|"]
+    for name, r in results["functions"].items():
+        if "error" in r:
+            lines.append("| %s | NOT MEASURED | %s | | |" % (name, r["error"].replace("|", "/")))
+            continue
+        rust, py = r["rust"], r["python"]
+        rows = [
+            ("cold init (exec → first /next)", fmt_ms(rust["init"]), fmt_ms(py["init"]),
+             ratio(rust["init"]["median"], py["init"]["median"])),
+            ("first invocation", fmt_ms(rust["first"]), fmt_ms(py["first"]),
+             ratio(rust["first"]["median"], py["first"]["median"])),
+            ("warm invocation", fmt_ms(rust["warm"]), fmt_ms(py["warm"]),
+             ratio(rust["warm"]["median"], py["warm"]["median"])),
+            ("peak RSS after 1 invocation", "%.1f MB" % (rust["rss_kib"]["median"] / 1024),
+             "%.1f MB" % (py["rss_kib"]["median"] / 1024), ratio(rust["rss_kib"]["median"], py["rss_kib"]["median"])),
+            ("arm64 bootstrap, stripped", mb(rust.get("bootstrap_bytes")), "(interpreter + boto3 in the runtime)", ""),
+            ("deployment zip", mb(rust.get("zip_bytes")), "%.1f KB (handler only)" % (py["zip_bytes"] / 1024), ""),
+            ("API calls " + r["unit"], calls(rust["calls"]), calls(py["calls"]),
+             ratio(sum(rust["calls"].values()), sum(py["calls"].values()))),
+        ]
+        for (unit, rc), (_, pc) in zip(rust["extras"], py["extras"]):
+            rows.append(("API calls " + unit, calls(rc), calls(pc), ratio(sum(rc.values()), sum(pc.values()))))
+        for metric, a, b, c in rows:
+            lines.append("| %s | %s | %s | %s | %s |" % (name, metric, a, b, c))
+        for lang in ("rust", "python"):
+            if r[lang]["failures"]:
+                lines.append("| %s | FAILED invocations (%s) | %d | | |" % (name, lang, len(r[lang]["failures"])))
+    lines += [""] + goals(results)
+    m = results["machine"]
+    lines.append("")
+    lines.append("Medians [p10–p90] over %d cold starts per function and language (%d invocations each; warm = "
+                 "the later invocations of the same kind as the first). Machine: %s, %s cores, Linux %s, Python %s, "
+                 "boto3 %s; load average (1/5/15 min) %s at the start, %s at the end; %s." % (
+                     results["runs"], results["invocations_per_run"], m["cpu"], m["cores"], m["kernel"], m["python"],
+                     m["boto3"], m["load_at_start"], m["load_at_end"], m["date"]))
+    return "\n".join(lines) + "\n"
+
+
+def goals(results):
+    """The issue's goals, with what was reached."""
+    out = ["| goal | reached (Rust) | met |", "|---|---|---|"]
+    def row(goal, reached, met):
+        out.append("| %s | %s | %s |" % (goal, reached, "yes" if met else "**no**"))
+    for name, r in results["functions"].items():
+        if "error" in r:
+            row("%s: all goals" % name, "not measured", False)
+            continue
+        rust, py = r["rust"], r["python"]
+        init, py_init = rust["init"]["median"], py["init"]["median"]
+        row("%s: cold init <= 10 ms and <= 1/25 of Python's" % name,
+            "%.1f ms, 1/%.0f of Python's %.0f ms" % (init * 1e3, py_init / init, py_init * 1e3),
+            init <= 0.010 and init <= py_init / 25)
+        rss = rust["rss_kib"]["median"] / 1024
+        row("%s: peak RSS <= 20 MB" % name, "%.1f MB" % rss, rss <= 20)
+        if rust.get("bootstrap_bytes"):
+            row("%s: stripped arm64 bootstrap <= 5 MB" % name, mb(rust["bootstrap_bytes"]),
+                rust["bootstrap_bytes"] <= 5e6)
+            row("%s: zip <= 2.5 MB" % name, mb(rust["zip_bytes"]), rust["zip_bytes"] <= 2.5e6)
+        measured = [(r["unit"], rust["calls"])] + [(u, c) for u, c in rust["extras"]]
+        for unit, c in measured:
+            least = r["minimum"].get(unit)
+            if least is not None:
+                row("%s: API calls %s at the batch-limit minimum (%d)" % (name, unit, least),
+                    str(sum(c.values())), sum(c.values()) <= least)
+    return out
+
+
+def mb(n):
+    return "n/a (no arm64 build)" if n is None else "%.2f MB" % (n / 1e6)
+
+
+def calls(d):
+    return "%d (%s)" % (sum(d.values()), ", ".join("%s %d" % (k, v) for k, v in d.items())) if d else "0"
+
+
+if __name__ == "__main__":
+    main()
