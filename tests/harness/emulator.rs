@@ -20,13 +20,30 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The emulator for this test binary, installing and starting it on first use.
+/// moto serves requests from one Python process, so one server is CPU-bound on a single
+/// core; tests spread their accounts over one server per core instead.
+fn pool_size() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+/// The emulator for this test binary (the first of the pool), installing and starting it
+/// on first use.
 pub fn emulator() -> &'static Emulator {
-    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
-    EMULATOR.get_or_init(|| {
+    emulator_for(0)
+}
+
+/// Emulator `n` of this test binary's pool (`n` modulo the pool size), started on first use.
+pub fn emulator_for(n: usize) -> &'static Emulator {
+    static POOL: OnceLock<Vec<OnceLock<Emulator>>> = OnceLock::new();
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    let pool = POOL.get_or_init(|| (0..pool_size()).map(|_| OnceLock::new()).collect());
+    pool[n % pool.len()].get_or_init(|| {
         let root = workspace_root();
-        let python = ensure_installed(&root);
-        start(&root, &python)
+        let python = PYTHON.get_or_init(|| ensure_installed(&root));
+        start(&root, python)
     })
 }
 

@@ -11,7 +11,7 @@ mod emulator;
 mod provision;
 
 pub use control::Control;
-pub use emulator::{Emulator, emulator, workspace_root};
+pub use emulator::{Emulator, emulator, emulator_for, workspace_root};
 pub use provision::*;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -35,8 +35,8 @@ pub struct TestAccount {
 impl TestAccount {
     pub fn new() -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(1);
-        let emulator = emulator();
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let emulator = emulator_for(n as usize);
         let id = format!("{:06}{:06}", std::process::id() % 1_000_000, n);
         TestAccount {
             control: Control::new(&emulator.url, &id),
