@@ -47,22 +47,30 @@ pub fn emulator_for(n: usize) -> &'static Emulator {
     })
 }
 
-/// `.venv/moto` with the pinned requirements, installed when missing or outdated.
-/// Panics with the installer's output: a test cannot run without its emulator.
+/// `.venv/moto` with the emulator's pinned requirements.
 fn ensure_installed(root: &Path) -> PathBuf {
-    let venv = root.join(".venv/moto");
+    python_venv(root, "moto", &root.join("tests/moto_ext/requirements.txt"))
+}
+
+/// `.venv/<name>` with the pinned `requirements` installed, (re)installed when missing or
+/// when the requirements changed (the stamp `.installed-requirements` is shared with the
+/// `.ci/*.sh` scripts). Returns its python. Panics with the installer's output: a test
+/// cannot run without its tools.
+pub fn python_venv(root: &Path, name: &str, requirements: &Path) -> PathBuf {
+    let venv = root.join(".venv").join(name);
     let python = venv.join("bin/python");
-    let requirements = root.join("tests/moto_ext/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)
-        .expect("tests/moto_ext/requirements.txt is readable");
+    let wanted = std::fs::read_to_string(requirements)
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", requirements.display()));
     let stamp = venv.join(".installed-requirements");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
+    let installed =
+        || python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&wanted);
+    if installed() {
         return python;
     }
     // Test binaries may start together (nextest): one installs, the others wait.
-    let lock = root.join(".venv/.moto-install.lock");
+    let lock = root.join(format!(".venv/.{name}-install.lock"));
     std::fs::create_dir_all(root.join(".venv")).expect("can create .venv");
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = Instant::now() + Duration::from_secs(900);
     while std::fs::create_dir(&lock).is_err() {
         assert!(
             Instant::now() < deadline,
@@ -72,13 +80,12 @@ fn ensure_installed(root: &Path) -> PathBuf {
         std::thread::sleep(Duration::from_millis(500));
     }
     let result = (|| {
-        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
-            && python.exists()
-        {
+        if installed() {
             return Ok(());
         }
         eprintln!(
-            "installing the local AWS emulator into {} ...",
+            "installing {} into {} ...",
+            requirements.display(),
             venv.display()
         );
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
@@ -91,12 +98,12 @@ fn ensure_installed(root: &Path) -> PathBuf {
                 "--disable-pip-version-check",
                 "-r",
             ])
-            .arg(&requirements))?;
+            .arg(requirements))?;
         std::fs::write(&stamp, &wanted).map_err(|e| e.to_string())
     })();
     let _ = std::fs::remove_dir(&lock);
     if let Err(e) = result {
-        panic!("could not install the emulator: {e}");
+        panic!("could not install {}: {e}", venv.display());
     }
     python
 }

@@ -11,7 +11,7 @@ mod emulator;
 mod provision;
 
 pub use control::Control;
-pub use emulator::{Emulator, emulator, emulator_for, workspace_root};
+pub use emulator::{Emulator, emulator, emulator_for, python_venv, workspace_root};
 pub use provision::*;
 
 use std::sync::atomic::{AtomicU32, Ordering};

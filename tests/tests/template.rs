@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use e2e::workspace_root;
 use serde_json::Value;
@@ -54,61 +53,7 @@ fn translated() -> &'static Value {
 /// `.venv/sam` with the pins of `.ci/requirements-template.txt` (the stamp is a copy of the
 /// file, as in `.ci/template-checks.sh`), installed when missing or outdated.
 fn ensure_translator(root: &Path) -> PathBuf {
-    let venv = root.join(".venv/sam");
-    let python = venv.join("bin/python");
-    let requirements = root.join(".ci/requirements-template.txt");
-    let wanted = std::fs::read_to_string(&requirements).expect(".ci/requirements-template.txt");
-    let stamp = venv.join(".installed-requirements");
-    let installed =
-        || python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&wanted);
-    if installed() {
-        return python;
-    }
-    // Another test binary may be installing it: one installs, the others wait.
-    let lock = root.join(".venv/.sam-install.lock");
-    std::fs::create_dir_all(root.join(".venv")).expect("can create .venv");
-    let deadline = Instant::now() + Duration::from_secs(900);
-    while std::fs::create_dir(&lock).is_err() {
-        assert!(Instant::now() < deadline, "timed out waiting for {lock:?}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let result = (|| {
-        if installed() {
-            return Ok(());
-        }
-        eprintln!("installing the SAM tools into {} ...", venv.display());
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(&requirements))?;
-        std::fs::write(&stamp, &wanted).map_err(|e| e.to_string())
-    })();
-    let _ = std::fs::remove_dir(&lock);
-    if let Err(e) = result {
-        panic!("could not install the SAM tools: {e}");
-    }
-    python
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{cmd:?} exited with {}:\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
+    e2e::python_venv(root, "sam", &root.join(".ci/requirements-template.txt"))
 }
 
 // ---- helpers over CloudFormation JSON ----------------------------------------------------
