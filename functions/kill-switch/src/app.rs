@@ -5,7 +5,7 @@ use guardian::aws::codedeploy::CodeDeploy;
 use guardian::aws::lambda::Lambda;
 use guardian::aws::scheduler::Scheduler;
 use guardian::aws::sns::Sns;
-use guardian::aws::sqs_depth::QueueDepth;
+use guardian::aws::sqs::Sqs;
 
 use crate::config::Config;
 
@@ -16,7 +16,7 @@ pub struct App {
     pub sns: Sns,
     pub codedeploy: CodeDeploy,
     pub scheduler: Scheduler,
-    pub queue_depth: QueueDepth,
+    pub sqs: Sqs,
 }
 
 impl App {
@@ -27,7 +27,7 @@ impl App {
             sns: Sns::new(aws_sdk_sns::Client::new(sdk)),
             codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
             scheduler: Scheduler::new(aws_sdk_scheduler::Client::new(sdk)),
-            queue_depth: QueueDepth::new(aws_sdk_sqs::Client::new(sdk)),
+            sqs: Sqs::new(aws_sdk_sqs::Client::new(sdk)),
         }
     }
 }

@@ -95,12 +95,9 @@ pub async fn report_dlq(app: &App, deadline: &Deadline, outcome: &mut Outcome) {
     let Some(url) = &app.config.dlq_url else {
         return;
     };
-    match bounded(
-        deadline,
-        "GetQueueAttributes",
-        app.queue_depth.visible_messages(url),
-    )
-    .await
+    match bounded(deadline, "GetQueueAttributes", app.sqs.depth(url))
+        .await
+        .map(|depth| depth.visible)
     {
         Ok(n) => {
             outcome.dlq_messages = Some(n);

@@ -7,4 +7,3 @@ pub mod lambda;
 pub mod scheduler;
 pub mod sns;
 pub mod sqs;
-pub mod sqs_depth;
