@@ -98,12 +98,14 @@ impl Control {
         serde_json::from_value(self.get("/_ext/calls").await).unwrap_or_default()
     }
 
-    async fn post(&self, path: &str, mut body: Value) -> Value {
+    /// POST any control route with `account` added to the body (see tests/moto_ext/README.md).
+    pub async fn post(&self, path: &str, mut body: Value) -> Value {
         body["account"] = Value::String(self.account.clone());
         self.request("POST", path, Some(body)).await
     }
 
-    async fn get(&self, path: &str) -> Value {
+    /// GET any control route with `account` added to the query.
+    pub async fn get(&self, path: &str) -> Value {
         let sep = if path.contains('?') { '&' } else { '?' };
         self.request("GET", &format!("{path}{sep}account={}", self.account), None)
             .await

@@ -38,18 +38,21 @@ pub fn emulator() -> &'static Emulator {
 /// Emulator `n` of this test binary's pool (`n` modulo the pool size), started on first use.
 pub fn emulator_for(n: usize) -> &'static Emulator {
     static POOL: OnceLock<Vec<OnceLock<Emulator>>> = OnceLock::new();
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     let pool = POOL.get_or_init(|| (0..pool_size()).map(|_| OnceLock::new()).collect());
     pool[n % pool.len()].get_or_init(|| {
         let root = workspace_root();
-        let python = PYTHON.get_or_init(|| ensure_installed(&root));
-        start(&root, python)
+        start(&root, emulator_python(), n % pool.len())
     })
 }
 
-/// `.venv/moto` with the emulator's pinned requirements.
-fn ensure_installed(root: &Path) -> PathBuf {
-    python_venv(root, "moto", &root.join("tests/moto_ext/requirements.txt"))
+/// The python of `.venv/moto` (the emulator's pinned requirements), installed on first use;
+/// it also runs `tests/moto_ext/sam_deploy.py`.
+pub fn emulator_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let root = workspace_root();
+        python_venv(&root, "moto", &root.join("tests/moto_ext/requirements.txt"))
+    })
 }
 
 /// `.venv/<name>` with the pinned `requirements` installed, (re)installed when missing or
@@ -122,10 +125,20 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-fn start(root: &Path, python: &Path) -> Emulator {
+/// Where emulator `n` of this process keeps the logs of the function processes it runs.
+pub fn emulator_log_dir(n: usize) -> PathBuf {
+    workspace_root()
+        .join("target/emulator")
+        .join(format!("{}-{n}", std::process::id()))
+}
+
+fn start(root: &Path, python: &Path, n: usize) -> Emulator {
+    let log_dir = emulator_log_dir(n);
+    let _ = std::fs::create_dir_all(&log_dir);
     let mut child = Command::new(python)
         .arg(root.join("tests/moto_ext/server.py"))
-        .args(["--port", "0", "--exit-with-parent"])
+        .args(["--port", "0", "--exit-with-parent", "--log-dir"])
+        .arg(&log_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

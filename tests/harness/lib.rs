@@ -8,11 +8,19 @@
 
 mod control;
 mod emulator;
+mod functions;
+mod principals;
 mod provision;
+mod stack;
 
 pub use control::Control;
-pub use emulator::{Emulator, emulator, emulator_for, python_venv, workspace_root};
+pub use emulator::{
+    Emulator, emulator, emulator_for, emulator_log_dir, emulator_python, python_venv,
+    workspace_root,
+};
+pub use functions::{FUNCTION_CRATES, build_functions, code_dir};
 pub use provision::*;
+pub use stack::{Stack, StackResource, Template};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;

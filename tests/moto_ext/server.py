@@ -14,6 +14,10 @@ import sys
 import threading
 import time
 
+# AWS managed policies (AWSCodeDeployRoleForLambda, which SAM attaches to CodeDeploy's role)
+# must exist to be attached and evaluated; moto loads them only when asked (~0.1 s per account).
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -24,6 +28,7 @@ import common  # noqa: E402
 # Each module applies its patches and registers its control routes when imported.
 import accounts  # noqa: E402,F401
 import faults  # noqa: E402,F401
+import iam_authz  # noqa: E402,F401
 import lambda_api  # noqa: E402,F401
 import codedeploy_api  # noqa: E402,F401
 import sns_ext  # noqa: E402,F401

@@ -77,8 +77,9 @@ impl Config {
     }
 }
 
-/// `TARGET_VERSION` (numbered) with `TARGET_FUNCTION`, which may be left out when exactly one
-/// function is guarded.
+/// `TARGET_VERSION`: a version ARN (what the template passes: `!Ref <Function>.Version`, so
+/// each deployment's hook knows the version it publishes) or a number with `TARGET_FUNCTION`,
+/// which may be left out when exactly one function is guarded.
 fn fallback_target(
     env: &Env,
     guarded: &GuardedFunctions,
@@ -89,22 +90,33 @@ fn fallback_target(
             None => Ok(None),
             Some(_) => Err(ConfigError::Missing {
                 var: "TARGET_VERSION".into(),
-                hint: "TARGET_FUNCTION is set; set TARGET_VERSION to the numbered version to probe, or unset both".into(),
+                hint: "TARGET_FUNCTION is set; set TARGET_VERSION to the version to probe (a version ARN, e.g. !Ref MyFunction.Version in the template), or unset both".into(),
             }),
         };
     };
     let version = numbered_version(&raw_version).ok_or_else(|| {
         ConfigError::malformed(
             "TARGET_VERSION",
-            format!("{raw_version:?} is not a version number"),
-            "use a published version number such as 2 (never an alias or $LATEST)",
+            format!("{raw_version:?} is not a version number or version ARN"),
+            "use a published version's ARN (!Ref MyFunction.Version) or number, never an alias or $LATEST",
         )
     })?;
+    let from_arn = function_of_version_arn(&raw_version);
+    if let (Some(named), Some(in_arn)) = (&function, &from_arn)
+        && named != in_arn
+    {
+        return Err(ConfigError::malformed(
+            "TARGET_FUNCTION",
+            format!("{named:?} is not the function of TARGET_VERSION ({in_arn})"),
+            "unset TARGET_FUNCTION (the version ARN names the function) or make them agree",
+        ));
+    }
     let function = function
+        .or(from_arn)
         .or_else(|| guarded.single().map(str::to_string))
         .ok_or_else(|| ConfigError::Missing {
             var: "TARGET_FUNCTION".into(),
-            hint: "TARGET_VERSION is set and several functions are guarded; name the one to probe"
+            hint: "TARGET_VERSION is a bare number and several functions are guarded; name the one to probe, or use a version ARN"
                 .into(),
         })?;
     Ok(Some(DeploymentTarget {
@@ -113,6 +125,13 @@ fn fallback_target(
         alias: None,
         current_version: None,
     }))
+}
+
+/// `arn:aws:lambda:<region>:<account>:function:<name>:<version>` -> `<name>`.
+fn function_of_version_arn(raw: &str) -> Option<String> {
+    let parts: Vec<&str> = raw.trim().split(':').collect();
+    (parts.len() == 8 && parts[0] == "arn" && parts[5] == "function" && !parts[6].is_empty())
+        .then(|| parts[6].to_string())
 }
 
 /// `SMOKE_PLAN` (inline JSON) wins over `SMOKE_PLAN_FILE`; neither means the default plan.
@@ -194,6 +213,27 @@ mod tests {
         assert_eq!(c.rollback_alarms, ["a", "b"]);
         let half = Config::from_env(&env(&[("TARGET_FUNCTION", "trading-bot")])).unwrap_err();
         assert!(half.to_string().contains("TARGET_VERSION"));
+    }
+
+    #[test]
+    fn fallback_target_from_a_version_arn_names_the_function() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:stack-guarded:12";
+        let c = Config::from_env(&env(&[
+            ("GUARDED_FUNCTIONS", "stack-guarded,other"),
+            ("TARGET_VERSION", arn),
+        ]))
+        .unwrap();
+        let t = c.fallback_target.unwrap();
+        assert_eq!(
+            (t.function.as_str(), t.version.as_str()),
+            ("stack-guarded", "12")
+        );
+        let clash = Config::from_env(&env(&[
+            ("TARGET_FUNCTION", "trading-bot"),
+            ("TARGET_VERSION", arn),
+        ]))
+        .unwrap_err();
+        assert!(clash.to_string().contains("TARGET_FUNCTION"), "{clash}");
     }
 
     #[test]

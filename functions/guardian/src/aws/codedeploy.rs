@@ -1,4 +1,5 @@
-//! CodeDeploy: reporting a lifecycle hook's verdict, reading a deployment's AppSpec,
+//! CodeDeploy: reporting a lifecycle hook's verdict, reading a deployment's AppSpec
+//! (`GetDeployment`, then `GetApplicationRevision` for the text),
 //! finding and stopping in-flight deployments.
 
 use aws_sdk_codedeploy::Client;
@@ -73,6 +74,9 @@ impl CodeDeploy {
         }
     }
 
+    /// The deployment's AppSpec. On AWS, `GetDeployment` returns an `AppSpecContent` revision
+    /// by its sha256 only; the text comes from `GetApplicationRevision` (an inline `content`
+    /// in `GetDeployment` is still taken as is).
     // The deprecated `String` revision type is still what older pipelines register.
     #[allow(deprecated)]
     pub async fn revision(&self, deployment_id: &str) -> Result<Revision, AwsCallError> {
@@ -83,11 +87,20 @@ impl CodeDeploy {
             .send()
             .await
             .map_err(|e| AwsCallError::from_sdk("GetDeployment", e))?;
-        let Some(revision) = out.deployment_info.and_then(|d| d.revision) else {
+        let Some(info) = out.deployment_info else {
             return Ok(Revision::NotInline);
         };
-        if let Some(content) = revision.app_spec_content.and_then(|a| a.content) {
+        let Some(revision) = info.revision else {
+            return Ok(Revision::NotInline);
+        };
+        if let Some(content) = revision.app_spec_content.as_ref().and_then(|a| a.content.clone()) {
             return Ok(Revision::AppSpecContent(content));
+        }
+        let by_reference = revision.app_spec_content.is_some()
+            || matches!(revision.revision_type, Some(RevisionLocationType::String))
+                && revision.string.as_ref().and_then(|s| s.content.as_ref()).is_none();
+        if by_reference && let Some(application) = info.application_name {
+            return self.registered_revision(&application, revision).await;
         }
         match (
             revision.revision_type,
@@ -98,6 +111,33 @@ impl CodeDeploy {
             }
             _ => Ok(Revision::NotInline),
         }
+    }
+
+    /// The text of a revision `GetDeployment` named only by its sha256.
+    #[allow(deprecated)]
+    async fn registered_revision(
+        &self,
+        application: &str,
+        location: aws_sdk_codedeploy::types::RevisionLocation,
+    ) -> Result<Revision, AwsCallError> {
+        let out = self
+            .client
+            .get_application_revision()
+            .application_name(application)
+            .revision(location)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::from_sdk("GetApplicationRevision", e))?;
+        let Some(revision) = out.revision else {
+            return Ok(Revision::NotInline);
+        };
+        if let Some(content) = revision.app_spec_content.and_then(|a| a.content) {
+            return Ok(Revision::AppSpecContent(content));
+        }
+        Ok(match revision.string.and_then(|s| s.content) {
+            Some(content) => Revision::LegacyString(content),
+            None => Revision::NotInline,
+        })
     }
 
     /// Deployments of `application`/`group` that have not finished yet.
