@@ -225,7 +225,8 @@ async fn healthy_target_succeeds_and_probes_the_numbered_version() {
         (Some("Succeeded"), Some("recorded"), Some(true))
     );
 
-    // The hook makes only the calls it needs, each once.
+    // The hook makes only the calls it needs, each once. As on AWS, GetDeployment names the
+    // AppSpec by its sha256 only: the text comes from GetApplicationRevision.
     let made: BTreeMap<&str, u64> = after
         .iter()
         .map(|(op, n)| (op.as_str(), n - before.get(op).copied().unwrap_or(0)))
@@ -234,6 +235,7 @@ async fn healthy_target_succeeds_and_probes_the_numbered_version() {
     assert_eq!(
         made,
         BTreeMap::from([
+            ("GetApplicationRevision", 1),
             ("GetDeployment", 1),
             ("GetFunctionConcurrency", 1),
             ("Invoke", 1),
@@ -336,15 +338,44 @@ async fn another_executed_version_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn throttled_target_fails() {
+async fn a_target_throttled_until_the_deadline_fails_as_busy() {
     let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
-    hook.fault("Invoke", 100, 429, "TooManyRequestsException")
+    hook.fault("Invoke", 1000, 429, "TooManyRequestsException")
+        .await;
+
+    handler(&hook.app(&[]), hook.event(Duration::from_secs(8)))
+        .await
+        .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"]);
+    let message = hook.alert().await.1;
+    assert!(message.contains("target busy for"), "{message}");
+    let calls = hook.account.control.call_counts().await;
+    assert!(
+        calls.get("Invoke").copied().unwrap_or(0) > 3,
+        "the hook waited the throttling out with more than one SDK call: {calls:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_busy_for_a_while_passes_once_it_frees() {
+    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    // More throttles than the SDK's own 3 attempts absorb: the hook itself must wait.
+    hook.fault("Invoke", 7, 429, "TooManyRequestsException")
         .await;
 
     hook.run(&hook.app(&[])).await.unwrap();
 
-    assert_eq!(hook.recorded().await, ["Failed"]);
-    assert!(hook.alert().await.1.contains("TooManyRequestsException"));
+    assert_eq!(hook.recorded().await, ["Succeeded"]);
+    assert_eq!(
+        hook.account
+            .control
+            .call_counts()
+            .await
+            .get("Invoke")
+            .copied(),
+        Some(8)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

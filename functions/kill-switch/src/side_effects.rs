@@ -9,7 +9,9 @@ use crate::guarded::bounded;
 use crate::outcome::Outcome;
 
 /// Stops every in-flight deployment of the configured group, rolling it back, so no canary
-/// is promoted while trading is halted.
+/// is promoted while trading is halted. CodeDeploy's own rollbacks are left to finish: they
+/// move `live` back to the last good version, and stopping one could leave the bad version
+/// live (a repeated stop, or an alarm firing the kill switch mid-rollback, meets them).
 pub async fn stop_deployments(app: &App, deadline: &Deadline, outcome: &mut Outcome) {
     let Some(d) = &app.config.deployment else {
         return;
@@ -21,11 +23,18 @@ pub async fn stop_deployments(app: &App, deadline: &Deadline, outcome: &mut Outc
             .in_flight_deployments(&d.application, &d.group),
     )
     .await;
-    let ids = match listed {
-        Ok(ids) => ids,
+    let deployments = match listed {
+        Ok(found) => found,
         Err(e) => return outcome.fail("stop_deployments", e),
     };
-    for id in ids {
+    for deployment in deployments {
+        let id = deployment.id;
+        if deployment.rollback {
+            outcome.note(format!(
+                "left rollback deployment {id} running: it returns live to the last good version"
+            ));
+            continue;
+        }
         let stopped = bounded(
             deadline,
             "StopDeployment",

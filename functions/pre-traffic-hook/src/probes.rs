@@ -47,6 +47,9 @@ async fn run_probe(
     // Serialising a JSON value cannot fail; an empty payload would only fail the probe.
     let payload = serde_json::to_vec(&probe.payload).unwrap_or_default();
     let mut attempts = 0;
+    // A throttle is "target busy" (its reserved concurrency is taken, e.g. by a scheduled
+    // run): waited out until the hook must report, without spending the probe's retries.
+    let (mut throttles, busy_since) = (0u32, Instant::now());
     loop {
         attempts += 1;
         let started = Instant::now();
@@ -59,6 +62,18 @@ async fn run_probe(
                 }),
                 false,
             ),
+            Ok(Err(e)) if e.is_code("TooManyRequestsException") => {
+                throttles += 1;
+                let wait = probe::busy_backoff(throttles);
+                if deadline.remaining_before(margin) > wait {
+                    tracing::info!(probe = %probe.name, throttles, "target busy (throttled), waiting");
+                    tokio::time::sleep(wait).await;
+                    attempts -= 1;
+                    continue;
+                }
+                let why = probe::busy_failure(busy_since.elapsed(), throttles);
+                return probe::report(probe, attempts, &Err(why.clone()), vec![why]);
+            }
             Ok(Err(e)) => (Err(e.to_string()), false),
             Err(_) => (
                 Err(format!(

@@ -19,15 +19,17 @@ pub enum FailureMode {
     Hang,
     /// Smoke tests get a well-formed but wrong answer.
     WrongJson,
+    /// Smoke tests pass, every real run fails: the bad build only a canary's alarms catch.
+    FailLive,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
     #[error(
-        "environment variable FAILURE_MODE is malformed: {0:?}; use none, fail, hang or wrong-json"
+        "environment variable FAILURE_MODE is malformed: {0:?}; use none, fail, hang, wrong-json or fail-live"
     )]
     BadFailureMode(String),
-    #[error("bad build: this version fails every invocation (FAILURE_MODE=fail)")]
+    #[error("bad build: this version fails (FAILURE_MODE=fail or fail-live)")]
     BadBuild,
 }
 
@@ -51,6 +53,7 @@ impl FailureMode {
             "fail" => Ok(FailureMode::Fail),
             "hang" => Ok(FailureMode::Hang),
             "wrong-json" => Ok(FailureMode::WrongJson),
+            "fail-live" => Ok(FailureMode::FailLive),
             other => Err(TargetError::BadFailureMode(other.to_string())),
         }
     }
@@ -72,6 +75,7 @@ pub fn is_smoke_test(event: &Value) -> bool {
 pub fn respond(target: &Target, event: &Value) -> Result<Value, TargetError> {
     match target.mode {
         FailureMode::Fail => Err(TargetError::BadBuild),
+        FailureMode::FailLive if !is_smoke_test(event) => Err(TargetError::BadBuild),
         FailureMode::WrongJson if is_smoke_test(event) => {
             Ok(json!({"status": "degraded", "version": target.version}))
         }
@@ -134,6 +138,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(tick["status"], "ok");
+    }
+
+    #[test]
+    fn fail_live_passes_smoke_tests_and_fails_real_runs() {
+        let smoke = respond(&target(FailureMode::FailLive), &json!({"smoke_test": true})).unwrap();
+        assert_eq!(smoke["status"], "ok");
+        assert_eq!(
+            respond(&target(FailureMode::FailLive), &json!({"source": "tick"})),
+            Err(TargetError::BadBuild)
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! finding and stopping in-flight deployments.
 
 use aws_sdk_codedeploy::Client;
-use aws_sdk_codedeploy::types::{DeploymentStatus, LifecycleEventStatus, RevisionLocationType};
+use aws_sdk_codedeploy::types::{
+    DeploymentCreator, DeploymentStatus, LifecycleEventStatus, RevisionLocationType,
+};
 
 use crate::error::AwsCallError;
 
@@ -31,6 +33,15 @@ pub enum Revision {
     LegacyString(String),
     /// No inline revision (for example an S3 location): the caller must fall back.
     NotInline,
+}
+
+/// A deployment still running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    pub id: String,
+    /// CodeDeploy's rollback of a failed or stopped deployment: it returns the alias to the
+    /// last good version, so stopping it could leave the bad one live.
+    pub rollback: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -93,12 +104,20 @@ impl CodeDeploy {
         let Some(revision) = info.revision else {
             return Ok(Revision::NotInline);
         };
-        if let Some(content) = revision.app_spec_content.as_ref().and_then(|a| a.content.clone()) {
+        if let Some(content) = revision
+            .app_spec_content
+            .as_ref()
+            .and_then(|a| a.content.clone())
+        {
             return Ok(Revision::AppSpecContent(content));
         }
         let by_reference = revision.app_spec_content.is_some()
             || matches!(revision.revision_type, Some(RevisionLocationType::String))
-                && revision.string.as_ref().and_then(|s| s.content.as_ref()).is_none();
+                && revision
+                    .string
+                    .as_ref()
+                    .and_then(|s| s.content.as_ref())
+                    .is_none();
         if by_reference && let Some(application) = info.application_name {
             return self.registered_revision(&application, revision).await;
         }
@@ -140,12 +159,14 @@ impl CodeDeploy {
         })
     }
 
-    /// Deployments of `application`/`group` that have not finished yet.
+    /// Deployments of `application`/`group` that have not finished yet, each marked when it is
+    /// CodeDeploy's own rollback of another (creator `codeDeployRollback`, or rollback info
+    /// naming the deployment it undoes).
     pub async fn in_flight_deployments(
         &self,
         application: &str,
         group: &str,
-    ) -> Result<Vec<String>, AwsCallError> {
+    ) -> Result<Vec<InFlight>, AwsCallError> {
         let out = self
             .client
             .list_deployments()
@@ -159,7 +180,25 @@ impl CodeDeploy {
             .send()
             .await
             .map_err(|e| AwsCallError::from_sdk("ListDeployments", e))?;
-        Ok(out.deployments.unwrap_or_default())
+        let mut found = Vec::new();
+        for id in out.deployments.unwrap_or_default() {
+            let info = self
+                .client
+                .get_deployment()
+                .deployment_id(&id)
+                .send()
+                .await
+                .map_err(|e| AwsCallError::from_sdk("GetDeployment", e))?
+                .deployment_info;
+            let rollback = info.is_some_and(|d| {
+                d.creator == Some(DeploymentCreator::CodeDeployRollback)
+                    || d.rollback_info
+                        .and_then(|r| r.rollback_triggering_deployment_id)
+                        .is_some()
+            });
+            found.push(InFlight { id, rollback });
+        }
+        Ok(found)
     }
 
     /// Stops a deployment, rolling it back when `auto_rollback`.

@@ -120,6 +120,26 @@ pub fn backoff_before(probe: &Probe, retry: u32) -> Duration {
         .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
 }
 
+/// First wait after a throttled probe; doubled per throttle up to [`BUSY_BACKOFF_MAX`].
+pub const BUSY_BACKOFF_START: Duration = Duration::from_millis(250);
+pub const BUSY_BACKOFF_MAX: Duration = Duration::from_secs(4);
+
+/// Wait after the `throttles`-th throttled attempt (1-based) of a probe.
+pub fn busy_backoff(throttles: u32) -> Duration {
+    BUSY_BACKOFF_START
+        .saturating_mul(2u32.saturating_pow(throttles.saturating_sub(1).min(16)))
+        .min(BUSY_BACKOFF_MAX)
+}
+
+/// The failure a probe ends with when the target stayed throttled (`busy`) until the hook
+/// had to report: reserved concurrency in use, e.g. a scheduled run holding the only slot.
+pub fn busy_failure(busy: Duration, throttles: u32) -> String {
+    format!(
+        "target busy for {} s: all {throttles} invoke(s) were throttled (TooManyRequestsException: its reserved concurrency is in use, e.g. a scheduled run holds the slot); gave up to report before the hook's deadline",
+        busy.as_secs()
+    )
+}
+
 /// The table row for `probe` after `attempts` tries ending with `last`.
 pub fn report(probe: &Probe, attempts: u32, last: &Attempt, failures: Vec<String>) -> ProbeReport {
     let answered = last.as_ref().ok();
@@ -242,6 +262,13 @@ mod tests {
         );
         let a = answer(json!({"errorType": "BadInput"}), "2", Some("Handled"), 5);
         assert!(failures(&probe, "2", &a).is_empty());
+    }
+
+    #[test]
+    fn busy_backoff_doubles_and_is_capped() {
+        let waits: Vec<u128> = (1..=7).map(|n| busy_backoff(n).as_millis()).collect();
+        assert_eq!(waits, [250, 500, 1000, 2000, 4000, 4000, 4000]);
+        assert!(busy_failure(Duration::from_secs(42), 9).starts_with("target busy for 42 s"));
     }
 
     #[test]
