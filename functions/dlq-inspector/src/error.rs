@@ -22,6 +22,19 @@ pub enum DlqError {
     AlertNotPublished(#[source] AwsCallError),
     #[error("the DLQ report could not be serialised: {0}")]
     Serialise(String),
+    /// Redrive refused: the target is stopped by the kill switch, so Lambda would put every
+    /// re-sent event straight back into this queue (async invokes at reserved concurrency 0
+    /// go to the DLQ without running). Nothing was read or moved.
+    #[error(
+        "{function} is stopped (reserved concurrency 0, the kill switch): a redrive now would send every message straight back to the DLQ; nothing was moved. Resume trading first (kill switch action \"resume\"), then redrive"
+    )]
+    TargetStopped { function: String },
+    #[error("could not check whether {function} is stopped, so nothing was moved")]
+    TargetUnreadable {
+        function: String,
+        #[source]
+        source: AwsCallError,
+    },
 }
 
 impl ErrorType for DlqError {
@@ -34,6 +47,8 @@ impl ErrorType for DlqError {
             DlqError::OutOfTime(_) => "Dlq.OutOfTime",
             DlqError::AlertNotPublished(_) => "Dlq.AlertNotPublished",
             DlqError::Serialise(_) => "Dlq.Internal",
+            DlqError::TargetStopped { .. } => "Dlq.TargetStopped",
+            DlqError::TargetUnreadable { .. } => "Dlq.TargetUnreadable",
         }
     }
 }

@@ -74,6 +74,10 @@ async fn handle(
         }
         .into());
     }
+    if request.action == Action::Redrive && request.to == Destination::Function && !request.dry_run
+    {
+        refuse_if_stopped(app, deadline).await?;
+    }
     tracing::info!(action = ?request.action, dry_run = request.dry_run, queue = %config.queue_name, "DLQ run starting");
 
     let report = run::run(app, &request, deadline).await?;
@@ -98,6 +102,29 @@ async fn handle(
             out["alert_error"] = Value::String(e.to_string());
             Ok(out)
         }
+    }
+}
+
+/// A redrive to a function the kill switch stopped would only refill the DLQ: refuse it
+/// before reading a single message.
+async fn refuse_if_stopped(app: &App, deadline: Deadline) -> Result<(), DlqError> {
+    let function = app.config.redrive_function.name.clone();
+    let read = deadline
+        .bound(
+            app.config.deadline_margin,
+            app.lambda.reserved_concurrency(&function),
+        )
+        .await
+        .map_err(|e| guardian::error::AwsCallError {
+            operation: "GetFunctionConcurrency",
+            code: None,
+            message: e.to_string(),
+        })
+        .and_then(|r| r);
+    match read {
+        Ok(Some(0)) => Err(DlqError::TargetStopped { function }),
+        Ok(_) => Ok(()),
+        Err(source) => Err(DlqError::TargetUnreadable { function, source }),
     }
 }
 

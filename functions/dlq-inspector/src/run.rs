@@ -106,6 +106,7 @@ pub async fn run(app: &App, request: &Request, deadline: Deadline) -> Result<Rep
         depth,
         examined: pass.tally.examined,
         oldest_age_seconds: pass.tally.oldest_age_seconds,
+        aged_from_dlq_arrival: pass.tally.aged_from_dlq_arrival,
         receive_counts: pass.tally.receive_counts.clone(),
         groups: pass.tally.groups(),
         samples: std::mem::take(&mut pass.tally.samples),

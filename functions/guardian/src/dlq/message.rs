@@ -38,10 +38,29 @@ impl From<ReceivedMessage> for DlqMessage {
 }
 
 impl DlqMessage {
-    /// How long the message has been in the queue at `now_ms` (`None` without a timestamp).
+    /// How old the failed event is at `now_ms`: from the event's own time when its body
+    /// carries one, else from `SentTimestamp` (`None` without either). `SentTimestamp` is when
+    /// Lambda gave up on the event (after its retries, or up to 6 hours of throttling), so
+    /// that age is only a lower bound: see [`DlqMessage::age_is_lower_bound`].
     pub fn age(&self, now_ms: u64) -> Option<Duration> {
-        self.sent_at_ms
-            .map(|sent| Duration::from_millis(now_ms.saturating_sub(sent)))
+        self.event_time_ms()
+            .or(self.sent_at_ms)
+            .map(|since| Duration::from_millis(now_ms.saturating_sub(since)))
+    }
+
+    /// True when [`DlqMessage::age`] counts from the DLQ arrival, not from the event itself.
+    pub fn age_is_lower_bound(&self) -> bool {
+        self.event_time_ms().is_none()
+    }
+
+    /// The event's own time, in ms since the epoch: the `time` field (RFC 3339) of an
+    /// EventBridge event, and of the guarded function's schedule input, which carries
+    /// Scheduler's `<aws.scheduler.scheduled-time>` there.
+    pub fn event_time_ms(&self) -> Option<u64> {
+        let body = self.body_json()?;
+        let text = body.get("time")?.as_str()?;
+        let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+        u64::try_from(at.timestamp_millis()).ok()
     }
 
     /// The body as JSON, when it is JSON.
@@ -84,5 +103,26 @@ mod tests {
         assert_eq!(m.receive_count, 1);
         assert_eq!(m.age(61_000), Some(Duration::from_secs(60)));
         assert_eq!(m.age(0), Some(Duration::ZERO));
+        assert!(m.age_is_lower_bound());
+    }
+
+    #[test]
+    fn age_counts_from_the_events_own_time_when_it_has_one() {
+        // A scheduled tick at 00:00:00 that Lambda gave up on (SentTimestamp) at 00:10:00.
+        let tick = DlqMessage {
+            body: r#"{"source":"rollout-guardian.schedule","time":"2026-01-01T00:00:00Z"}"#.into(),
+            sent_at_ms: Some(1_767_225_600_000 + 600_000),
+            ..Default::default()
+        };
+        let now = 1_767_225_600_000 + 900_000;
+        assert_eq!(tick.age(now), Some(Duration::from_secs(900)));
+        assert!(!tick.age_is_lower_bound());
+        let garbled = DlqMessage {
+            body: r#"{"time":"yesterday"}"#.into(),
+            sent_at_ms: Some(now - 5_000),
+            ..Default::default()
+        };
+        assert_eq!(garbled.age(now), Some(Duration::from_secs(5)));
+        assert!(garbled.age_is_lower_bound());
     }
 }

@@ -51,6 +51,8 @@ pub struct Tally {
     sample_limit: usize,
     pub examined: u64,
     pub oldest_age_seconds: Option<u64>,
+    /// Examined messages whose age counts from their DLQ arrival (no event time in the body).
+    pub aged_from_dlq_arrival: u64,
     pub receive_counts: BTreeMap<u32, u64>,
     groups: HashMap<GroupKey, (u64, Option<u64>)>,
     other_groups: u64,
@@ -64,6 +66,7 @@ impl Tally {
             sample_limit,
             examined: 0,
             oldest_age_seconds: None,
+            aged_from_dlq_arrival: 0,
             receive_counts: BTreeMap::new(),
             groups: HashMap::new(),
             other_groups: 0,
@@ -75,6 +78,9 @@ impl Tally {
         self.examined += 1;
         let age = m.age(now_ms).map(|a| a.as_secs());
         self.oldest_age_seconds = self.oldest_age_seconds.max(age);
+        if m.age_is_lower_bound() {
+            self.aged_from_dlq_arrival += 1;
+        }
         *self.receive_counts.entry(m.receive_count).or_default() += 1;
 
         let key = self.group_key(m);
@@ -203,8 +209,12 @@ pub struct Report {
     /// Depth when the run started.
     pub depth: QueueDepth,
     pub examined: u64,
-    /// Of the examined messages.
+    /// Of the examined messages: from the failed event's own time (EventBridge `time`, the
+    /// schedule's scheduled time) where the body carries it, else from its DLQ arrival.
     pub oldest_age_seconds: Option<u64>,
+    /// How many examined messages had no event time: their age counts from when Lambda gave
+    /// up on them (after retries, or hours of throttling), so it is only a lower bound.
+    pub aged_from_dlq_arrival: u64,
     /// `ApproximateReceiveCount` -> messages.
     pub receive_counts: BTreeMap<u32, u64>,
     pub groups: Vec<Group>,
@@ -261,6 +271,12 @@ impl Report {
                 .map(|s| format!("; the oldest has waited {}", human_age(s)))
                 .unwrap_or_default()
         );
+        if self.aged_from_dlq_arrival > 0 {
+            out.push_str(&format!(
+                "{} message(s) carry no event time: their age counts from when they reached the DLQ, so it is a lower bound.\n",
+                self.aged_from_dlq_arrival
+            ));
+        }
         if !self.groups.is_empty() {
             out.push_str("\nFailures by group:\n");
             for g in &self.groups {

@@ -121,13 +121,18 @@ pub fn last_restored(tags: &BTreeMap<String, String>) -> Option<Concurrency> {
     tags.get(LAST_RESTORED).and_then(|v| Concurrency::parse(v))
 }
 
-/// `text` as a Lambda tag value: letters, digits, spaces and `_ . : / = + - @` only (others
-/// become a space), whitespace collapsed, at most 256 characters.
+/// `text` as a Lambda tag value. Lambda's `TagValue` pattern (API model) is
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`: Unicode letters, separators and numbers and those six
+/// signs, nothing else. A combining mark (Hindi's vowel signs, Arabic's harakat) or a symbol
+/// is not a letter there, so it becomes a space; whitespace is collapsed; at most 256
+/// characters. A value Lambda refuses would fail `TagResource` after concurrency is already
+/// 0, leaving no record to resume from.
 pub fn tag_value(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_TAG_VALUE_CHARS));
     let mut last_space = true;
     for c in text.chars() {
-        let allowed = c.is_alphanumeric() || "_.:/=+-@".contains(c);
+        let mut buf = [0u8; 4];
+        let allowed = !c.is_whitespace() && tag_char().is_match(c.encode_utf8(&mut buf));
         if allowed {
             out.push(c);
             last_space = false;
@@ -138,6 +143,15 @@ pub fn tag_value(text: &str) -> String {
     }
     let trimmed: String = out.trim_end().chars().take(MAX_TAG_VALUE_CHARS).collect();
     trimmed.trim_end().to_string()
+}
+
+/// One character Lambda's tag pattern accepts (whitespace is handled by the caller: it is
+/// collapsed to single spaces, which the pattern accepts as `\p{Z}`).
+fn tag_char() -> &'static regex::Regex {
+    static TAG_CHAR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    TAG_CHAR.get_or_init(|| {
+        regex::Regex::new(r"^[\p{L}\p{N}_.:/=+\-@]$").unwrap_or_else(|_| unreachable!())
+    })
 }
 
 #[cfg(test)]
@@ -202,5 +216,13 @@ mod tests {
         );
         assert_eq!(tag_value(&"x".repeat(400)).chars().count(), 256);
         assert_eq!(tag_value("2026-03-01T03:04:05Z"), "2026-03-01T03:04:05Z");
+    }
+
+    #[test]
+    fn combining_marks_and_symbols_are_not_letters_to_lambda() {
+        // "नमस्ते" has vowel signs and a virama (marks, \p{M}); Arabic harakat likewise.
+        assert_eq!(tag_value("नमस्ते"), "नमस त");
+        assert_eq!(tag_value("مَرْحَبًا"), "م ر ح ب ا");
+        assert_eq!(tag_value("fills ↓ 5% €"), "fills 5");
     }
 }
