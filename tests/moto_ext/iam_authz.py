@@ -216,6 +216,11 @@ def _scheduler_update(resp, op):
 
 
 def _alarms(resp, op):
+    """DescribeAlarms returns composite alarms only to a caller allowed on "*" (DescribeAlarms
+    API reference): asking for them is authorised against "*", which a narrower grant does
+    not match. Metric alarms are authorised per alarm ARN."""
+    if "CompositeAlarm" in (resp._get_param("AlarmTypes") or []):
+        return [("cloudwatch:DescribeAlarms", "*", {})]
     names = resp._get_param("AlarmNames") or []
     if not names:
         return [("cloudwatch:DescribeAlarms", _arn(resp, "cloudwatch", "alarm:*"), {})]

@@ -548,3 +548,47 @@ async fn the_report_names_used_unused_and_unnecessary_statements() {
         (Some(0), Some(false))
     );
 }
+
+#[tokio::test]
+async fn composite_alarms_are_readable_only_with_describe_alarms_on_star() {
+    use aws_sdk_cloudwatch::types::AlarmType;
+    let acct = TestAccount::new();
+    let alarm = acct.arn("cloudwatch", "alarm:errors");
+    let (_, scoped) = role_with(
+        &acct,
+        "scoped",
+        json!([{"Effect": "Allow",
+        "Action": "cloudwatch:DescribeAlarms", "Resource": alarm}]),
+    )
+    .await;
+    let (_, star) = role_with(
+        &acct,
+        "star",
+        json!([{"Effect": "Allow",
+        "Action": "cloudwatch:DescribeAlarms", "Resource": "*"}]),
+    )
+    .await;
+    let describe = |cfg: SdkConfig, kind: AlarmType| async move {
+        aws_sdk_cloudwatch::Client::new(&cfg)
+            .describe_alarms()
+            .alarm_names("errors")
+            .alarm_types(kind)
+            .send()
+            .await
+    };
+    describe(scoped.clone(), AlarmType::MetricAlarm)
+        .await
+        .expect("metric alarms with a scoped grant");
+    let e = denied_message(
+        describe(scoped, AlarmType::CompositeAlarm)
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        e.contains("cloudwatch:DescribeAlarms") && e.contains("on resource: *"),
+        "{e}"
+    );
+    describe(star, AlarmType::CompositeAlarm)
+        .await
+        .expect("composite alarms with DescribeAlarms on *");
+}

@@ -22,8 +22,10 @@ pub struct Config {
     /// report Failed with it on every invocation instead of never reporting at all.
     pub plan: Result<SmokePlan, String>,
     pub probe_concurrency: usize,
-    /// Alarms that fail a post-traffic hook while in ALARM.
+    /// Metric alarms that fail a post-traffic hook while in ALARM.
     pub rollback_alarms: Vec<String>,
+    /// Composite alarms likewise (reading them needs `cloudwatch:DescribeAlarms` on `*`).
+    pub rollback_composite_alarms: Vec<String>,
     /// Stop probing this long before the Lambda deadline, leaving time to report.
     pub report_margin: Duration,
 }
@@ -72,6 +74,7 @@ impl Config {
             phase,
             probe_concurrency,
             rollback_alarms: env.list("ROLLBACK_ALARMS"),
+            rollback_composite_alarms: env.list("ROLLBACK_COMPOSITE_ALARMS"),
             report_margin,
         })
     }

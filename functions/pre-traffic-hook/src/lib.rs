@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use futures::FutureExt;
-use guardian::aws::cloudwatch::CloudWatch;
+use guardian::aws::cloudwatch::{AlarmKind, CloudWatch};
 use guardian::aws::codedeploy::{CodeDeploy, HookStatus, Reported};
 use guardian::aws::lambda::Lambda;
 use guardian::aws::sns::Sns;
@@ -353,11 +353,26 @@ async fn examine(app: &App, ids: &HookEvent, deadline: Deadline) -> Result<Verdi
             );
         }
     }
-    if cfg.phase == Phase::Post
-        && !cfg.rollback_alarms.is_empty()
-        && let Some(why) = alarm_blocker(&app.cloudwatch, &cfg.rollback_alarms).await
-    {
-        return failed(Some(target), why);
+    if cfg.phase == Phase::Post {
+        let blockers = [
+            (&cfg.rollback_alarms, AlarmKind::Metric, "ROLLBACK_ALARMS"),
+            (
+                &cfg.rollback_composite_alarms,
+                AlarmKind::Composite,
+                "ROLLBACK_COMPOSITE_ALARMS",
+            ),
+        ];
+        let mut reasons = Vec::new();
+        for (names, kind, var) in blockers {
+            if !names.is_empty()
+                && let Some(why) = alarm_blocker(&app.cloudwatch, names, kind, var).await
+            {
+                reasons.push(why);
+            }
+        }
+        if !reasons.is_empty() {
+            return failed(Some(target), reasons.join("; "));
+        }
     }
     let rows = probes::run_plan(
         &app.lambda,
@@ -383,8 +398,13 @@ async fn examine(app: &App, ids: &HookEvent, deadline: Deadline) -> Result<Verdi
 
 /// Why the rollback alarms block the deployment, if they do. A configured alarm that does
 /// not exist blocks too: it would otherwise never protect anything.
-async fn alarm_blocker(cloudwatch: &CloudWatch, names: &[String]) -> Option<String> {
-    let states = match cloudwatch.alarm_states(names).await {
+async fn alarm_blocker(
+    cloudwatch: &CloudWatch,
+    names: &[String],
+    kind: AlarmKind,
+    var: &str,
+) -> Option<String> {
+    let states = match cloudwatch.alarm_states(names, kind).await {
         Ok(s) => s,
         Err(e) => return Some(format!("could not read the rollback alarms: {e}")),
     };
@@ -404,7 +424,7 @@ async fn alarm_blocker(cloudwatch: &CloudWatch, names: &[String]) -> Option<Stri
     }
     if !missing.is_empty() {
         reasons.push(format!(
-            "rollback alarm not found: {} (check ROLLBACK_ALARMS)",
+            "rollback alarm not found: {} (check {var})",
             missing.join(", ")
         ));
     }
