@@ -1,16 +1,21 @@
 """Gap 5: the Rust CloudWatch client (and boto3 1.44) speak Smithy RPC v2 CBOR, which moto does
 not parse: a bridge re-issues the request to moto as awsJson1_0 and CBOR-encodes the reply.
-Also PutCompositeAlarm, and DescribeAlarms with combined filters and AlarmTypes."""
+Also PutCompositeAlarm, DescribeAlarms with combined filters and AlarmTypes, alarm state kept
+across updates, and the alarm history (DescribeAlarmHistory) the evaluator in events_ext writes."""
 import base64
 import json
-from datetime import datetime
+from collections import defaultdict
+from datetime import datetime, timezone
 from io import BytesIO
 
 import cbor2
+from moto.cloudwatch.models import CloudWatchBackend
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
-from moto.core.utils import get_service_model
+from moto.core.utils import get_service_model, utcnow
 from werkzeug.wrappers import Response
+
+from common import LOCK
 
 def put_composite_alarm(self):
     p = self._get_param
@@ -32,6 +37,70 @@ def describe_alarms(self):
                          "CompositeAlarms": [a for a in alarms if a.rule is not None and "CompositeAlarm" in types]})
 CloudWatchResponse.put_composite_alarm = put_composite_alarm
 CloudWatchResponse.describe_alarms = describe_alarms
+
+# Alarm history: (account, region) -> AlarmHistoryItem dicts, oldest first. AWS keeps the history
+# of deleted alarms too (DescribeAlarmHistory documentation).
+HISTORY = defaultdict(list)
+_STATE = ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp", "state_transitioned_timestamp")
+
+
+def record_history(backend, alarm, item_type, summary, data):
+    item = {"AlarmName": alarm.name, "AlarmType": "CompositeAlarm" if alarm.rule else "MetricAlarm",
+            "Timestamp": utcnow(), "HistoryItemType": item_type, "HistorySummary": summary,
+            "HistoryData": json.dumps(data)}
+    with LOCK:
+        HISTORY[(backend.account_id, backend.region_name)].append(item)
+
+
+_orig_put_metric_alarm = CloudWatchBackend.put_metric_alarm
+
+
+def put_metric_alarm(self, *args, **kw):
+    """AWS (PutMetricAlarm / PutCompositeAlarm): a new alarm starts in INSUFFICIENT_DATA; an update
+    leaves the state unchanged and overwrites only the configuration (moto resets it to OK)."""
+    name = kw.get("name", args[0] if args else None)
+    old = self.alarms.get(name)
+    alarm = _orig_put_metric_alarm(self, *args, **kw)
+    if old is not None:
+        for attr in _STATE:
+            setattr(alarm, attr, getattr(old, attr, None))
+    else:
+        alarm.state_value, alarm.state_reason, alarm.state_reason_data = (
+            "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation", None)
+        alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
+    verb = "updated" if old is not None else "created"
+    record_history(self, alarm, "ConfigurationUpdate", f'Alarm "{name}" {verb}',
+                   {"version": "1.0", "type": "Update" if old is not None else "Create"})
+    return alarm
+
+
+CloudWatchBackend.put_metric_alarm = put_metric_alarm
+
+
+def _epoch(value):
+    if isinstance(value, (int, float)):
+        return float(value)
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def describe_alarm_history(self):
+    """DescribeAlarmHistory (botocore model): AlarmName, AlarmTypes (metric alarms only when omitted,
+    applied when no AlarmName is given), HistoryItemType, StartDate/EndDate, ScanBy, MaxRecords."""
+    p = self._get_param
+    name, kind, types = p("AlarmName"), p("HistoryItemType"), p("AlarmTypes", []) or ["MetricAlarm"]
+    start, end = p("StartDate"), p("EndDate")
+    with LOCK:
+        items = list(HISTORY[(self.current_account, self.region)])
+    items = [i for i in items if (i["AlarmName"] == name if name else i["AlarmType"] in types)
+             and (not kind or i["HistoryItemType"] == kind)
+             and (start is None or _epoch(i["Timestamp"]) >= _epoch(start))
+             and (end is None or _epoch(i["Timestamp"]) <= _epoch(end))]
+    if p("ScanBy") != "TimestampAscending":
+        items.reverse()
+    return ActionResult({"AlarmHistoryItems": items[:int(p("MaxRecords") or 100)]})
+
+
+CloudWatchResponse.describe_alarm_history = describe_alarm_history
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
 def _to_cbor_types(value, shape):

@@ -71,13 +71,14 @@ def statement_applies(st, action, resource, context):
 
 def principal_matches(st, principal):
     """`principal`: {"Service": "events.amazonaws.com"} or {"AWS": "<arn or account id>"}.
-    A statement's Principal "*" or {"AWS": "*"} matches anyone; an account id or its root ARN
-    matches every principal of that account (reference_policies_elements_principal.html)."""
+    A statement's Principal "*" or {"AWS": "*"} matches anyone, AWS services included (the
+    two forms are equivalent); an account id or its root ARN matches every principal of that
+    account (reference_policies_elements_principal.html)."""
     want = st.get("Principal")
     if want is None:
         return False
-    if want == "*":
-        return True
+    if want == "*" or (isinstance(want, dict) and "*" in _list(want.get("AWS", []))):
+        return True  # "*" and {"AWS": "*"} are the same: everyone, services included
     for kind, value in principal.items():
         for allowed in _list(want.get(kind, [])):
             if allowed == "*" or allowed == value:
