@@ -602,6 +602,9 @@ def set_alarm_state(self, alarm_name, reason, reason_data, state_value):
         raise ValidationError(f"1 validation error detected: Value '{state_value}' at 'stateValue' failed to satisfy "
                               "constraint: Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]")
     alarm = self.alarms[alarm_name]
+    # The set state holds until the alarm's next regular evaluation, a minute (or its period)
+    # away, not until the evaluator's next tick.
+    alarm._ext_next_eval = time.time() + CLOCK.scale(self.account_id) * min(60, int(alarm.period or 60))
     if alarm.state_value == state_value:
         alarm.state_reason, alarm.state_reason_data = reason, reason_data
         return

@@ -57,3 +57,11 @@ def _deliveries(req, j):
     q = req.args
     with LOCK:
         return [d for d in DELIVERIES[q["account"]] if d["protocol"] == q.get("protocol", d["protocol"])]
+
+
+@route("POST", "/_ext/sns/deliveries/clear")
+def _clear_deliveries(req, j):
+    """Forget what was delivered so far (the drill reads each step's deliveries)."""
+    with LOCK:
+        DELIVERIES[j["account"]].clear()
+    return {}
