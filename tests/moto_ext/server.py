@@ -33,6 +33,8 @@ import lambda_api  # noqa: E402,F401
 import codedeploy_api  # noqa: E402,F401
 import sns_ext  # noqa: E402,F401
 import cloudwatch_ext  # noqa: E402
+import cloudformation_ext  # noqa: E402,F401
+import events_ext  # noqa: E402,F401
 
 
 def control(req):
