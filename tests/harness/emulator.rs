@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct Emulator {
     pub url: String,
+    /// Where the function processes it runs write their logs (`<account>/<function>/...`).
+    pub log_dir: PathBuf,
     _process: Child,
 }
 
@@ -162,6 +164,7 @@ fn start(root: &Path, python: &Path, n: usize) -> Emulator {
         .expect("the emulator printed READY within 90 s");
     Emulator {
         url,
+        log_dir,
         _process: child,
     }
 }

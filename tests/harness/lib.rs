@@ -12,6 +12,7 @@ mod functions;
 mod principals;
 mod provision;
 mod stack;
+mod world;
 
 pub use control::Control;
 pub use emulator::{
@@ -21,6 +22,9 @@ pub use emulator::{
 pub use functions::{FUNCTION_CRATES, build_functions, code_dir};
 pub use provision::*;
 pub use stack::{Stack, StackResource, Template};
+pub use world::{
+    DeploymentRecord, Inboxes, ONCALL_EMAIL, ONCALL_PHONE, STACK, World, invoke, subscribe_queue,
+};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -38,6 +42,8 @@ pub struct TestAccount {
     pub id: String,
     pub endpoint: String,
     pub control: Control,
+    /// The emulator's log directory for function processes.
+    pub log_dir: std::path::PathBuf,
 }
 
 impl TestAccount {
@@ -49,6 +55,7 @@ impl TestAccount {
         TestAccount {
             control: Control::new(&emulator.url, &id),
             endpoint: emulator.url.clone(),
+            log_dir: emulator.log_dir.clone(),
             id,
         }
     }

@@ -109,13 +109,53 @@ impl Template {
         Template::Text(text.replacen(from, to, 1))
     }
 
+    /// Like [`Template::mutated`], within one resource's section of template.yaml only (from
+    /// its `  LogicalId:` line to the next resource), for text that recurs across resources.
+    pub fn mutated_in(logical_id: &str, from: &str, to: &str) -> Template {
+        let text = std::fs::read_to_string(workspace_root().join("template.yaml"))
+            .expect("template.yaml is readable");
+        let header = format!("\n  {logical_id}:\n");
+        let start = text
+            .find(&header)
+            .unwrap_or_else(|| panic!("no resource {logical_id} in template.yaml"))
+            + 1;
+        let end = text[start + header.len()..]
+            .match_indices('\n')
+            .map(|(i, _)| start + header.len() + i + 1)
+            .find(|&i| {
+                let line = &text[i..];
+                let indent = line.len() - line.trim_start_matches(' ').len();
+                (indent == 2 || indent == 0)
+                    && line
+                        .chars()
+                        .nth(indent)
+                        .is_some_and(|c| c.is_ascii_alphabetic())
+            })
+            .unwrap_or(text.len());
+        let section = &text[start..end];
+        assert_eq!(
+            section.matches(from).count(),
+            1,
+            "the mutation's text must occur exactly once in {logical_id}: {from:?}"
+        );
+        Template::Text(format!(
+            "{}{}{}",
+            &text[..start],
+            section.replacen(from, to, 1),
+            &text[end..]
+        ))
+    }
+
     fn path(&self, stack: &str) -> PathBuf {
         match self {
             Template::Repository => workspace_root().join("template.yaml"),
             Template::Text(text) => {
                 let dir = workspace_root().join("target/stack-templates");
                 std::fs::create_dir_all(&dir).expect("can create target/stack-templates");
-                let path = dir.join(format!("{stack}-{}.yaml", std::process::id()));
+                // One file per deploy: tests in one process deploy variants concurrently.
+                static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let path = dir.join(format!("{stack}-{}-{n}.yaml", std::process::id()));
                 std::fs::write(&path, text).expect("can write the template variant");
                 path
             }
@@ -128,13 +168,33 @@ impl TestAccount {
     /// account: creates the stack, or updates it when it exists. Returns how it ended
     /// (a failed deploy is a `Stack` whose `succeeded()` is false, with its reasons).
     pub async fn deploy(&self, name: &str, template: &Template, params: &[(&str, &str)]) -> Stack {
+        self.deploy_build(name, template, params, None).await
+    }
+
+    /// [`TestAccount::deploy`] of build `build`: a different build id stands for rebuilt
+    /// function code (a new package key, so SAM publishes a new version of the guarded
+    /// function and CodeDeploy shifts `live` to it, as after a code change on AWS).
+    pub async fn deploy_build(
+        &self,
+        name: &str,
+        template: &Template,
+        params: &[(&str, &str)],
+        build: Option<&str>,
+    ) -> Stack {
         build_functions(false).unwrap_or_else(|e| panic!("{e}"));
         let path = template.path(name);
         let (endpoint, account) = (self.endpoint.clone(), self.id.clone());
         let params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let name_owned = name.to_string();
+        let (name_owned, build) = (name.to_string(), build.map(str::to_string));
         tokio::task::spawn_blocking(move || {
-            run_sam_deploy(&endpoint, &account, &name_owned, &path, &params)
+            run_sam_deploy(
+                &endpoint,
+                &account,
+                &name_owned,
+                &path,
+                &params,
+                build.as_deref(),
+            )
         })
         .await
         .expect("sam_deploy.py runs")
@@ -147,6 +207,7 @@ fn run_sam_deploy(
     name: &str,
     template: &Path,
     params: &[String],
+    build: Option<&str>,
 ) -> Stack {
     let root = workspace_root();
     let mut cmd = Command::new(emulator_python());
@@ -164,6 +225,9 @@ fn run_sam_deploy(
         .arg(template)
         .arg("--code-dir")
         .arg(code_dir());
+    if let Some(build) = build {
+        cmd.args(["--build-id", build]);
+    }
     if !params.is_empty() {
         cmd.arg("--parameter-overrides").args(params);
     }

@@ -617,6 +617,7 @@ fn expected_type(var: &str) -> Option<&'static [&'static str]> {
         "GUARDED_FUNCTIONS" | "TARGET_FUNCTION" | "KILL_SWITCH_FUNCTION" => {
             &["AWS::Lambda::Function"]
         }
+        "TARGET_VERSION" => &["AWS::Lambda::Version"],
         "REDRIVE_FUNCTION" => &["AWS::Lambda::Alias", "AWS::Lambda::Function"],
         "DEPLOYMENT_APPLICATION" => &["AWS::CodeDeploy::Application"],
         "DEPLOYMENT_GROUP" => &["AWS::CodeDeploy::DeploymentGroup"],
@@ -636,7 +637,7 @@ fn every_function_environment_names_resources_that_exist() {
                 "GUARDED_FUNCTIONS",
                 "ALERT_TOPIC_ARN",
                 "HOOK_PHASE",
-                "TARGET_FUNCTION",
+                "TARGET_VERSION",
                 "SMOKE_PLAN",
                 "PROBE_CONCURRENCY",
                 "REPORT_MARGIN_MS",
@@ -648,7 +649,7 @@ fn every_function_environment_names_resources_that_exist() {
                 "GUARDED_FUNCTIONS",
                 "ALERT_TOPIC_ARN",
                 "HOOK_PHASE",
-                "TARGET_FUNCTION",
+                "TARGET_VERSION",
                 "SMOKE_PLAN",
                 "PROBE_CONCURRENCY",
                 "REPORT_MARGIN_MS",

@@ -1,0 +1,244 @@
+//! What we test is what ships: `template.yaml` itself, deployed into the emulator by its
+//! CloudFormation (SAM transform included), every function running its own code as its own
+//! role. Each mutation below is a fault a real `sam deploy` would hit; each must turn red
+//! here, naming its cause.
+
+use std::time::Duration;
+
+use e2e::{STACK, Template, TestAccount, World};
+use serde_json::{Value, json};
+
+/// Parameters that switch every condition of the template on.
+const EVERYTHING: [(&str, &str); 3] = [
+    ("AlertEmail", e2e::ONCALL_EMAIL),
+    ("ChatNotifications", "enabled"),
+    ("HaltOnAlarms", "rollout-guardian-guarded-errors"),
+];
+
+async fn summary(acct: &TestAccount) -> Value {
+    acct.control
+        .get(&format!("/_ext/cloudformation/summary?stack={STACK}"))
+        .await
+}
+
+#[tokio::test]
+async fn every_resource_of_the_translated_template_is_created() {
+    let acct = TestAccount::new();
+    let world = World::deploy(acct, &Template::Repository, &EVERYTHING)
+        .await
+        .unwrap_or_else(|e| panic!("template.yaml did not deploy:\n{e}"));
+    let summary = summary(&world.acct).await;
+    let (created, translated) = (summary["created"].as_u64(), summary["translated"].as_u64());
+    assert!(created.is_some() && created == translated, "{summary}");
+    assert!(
+        summary["skipped_by_condition"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "{summary}"
+    );
+    // The hooks carry the template's environment: the version this deployment published.
+    let lambda = aws_sdk_lambda::Client::new(&world.admin);
+    let hook = lambda
+        .get_function_configuration()
+        .function_name(world.name("PreTrafficHookFunction"))
+        .send()
+        .await
+        .expect("GetFunctionConfiguration");
+    let env = hook
+        .environment
+        .and_then(|e| e.variables)
+        .unwrap_or_default();
+    let guarded = world.name("GuardedFunction");
+    assert_eq!(
+        env.get("TARGET_VERSION").map(String::as_str),
+        Some(format!("{}:1", world.acct.function_arn(&guarded)).as_str()),
+        "{env:?}"
+    );
+    assert_eq!(world.reserved_concurrency().await, Some(1));
+    assert_eq!(world.live().await.0, "1");
+}
+
+#[tokio::test]
+async fn a_dead_letter_queue_the_role_cannot_write_stops_the_stack() {
+    // Today's fault: four functions had a DeadLetterQueue their role could not write to.
+    let acct = TestAccount::new();
+    let template = Template::mutated_in(
+        "KillSwitchRole",
+        "              - Sid: FailedEventsToFailureQueue\n                Effect: Allow\n                Action: sqs:SendMessage\n                Resource: !GetAtt GuardianFailureQueue.Arn\n",
+        "",
+    );
+    let failure = match World::deploy(acct, &template, &[]).await {
+        Ok(_) => panic!("a function whose role cannot write its DLQ was created"),
+        Err(failure) => failure,
+    };
+    assert!(
+        failure.contains("KillSwitchFunction") && failure.contains("SendMessage"),
+        "the failure names the function and the missing permission:\n{failure}"
+    );
+}
+
+#[tokio::test]
+async fn a_reference_to_a_renamed_resource_stops_the_stack_before_anything_is_created() {
+    let acct = TestAccount::new();
+    let template = Template::mutated_in(
+        "KillSwitchFunction",
+        "ALERT_TOPIC_ARN: !Ref CriticalTopic",
+        "ALERT_TOPIC_ARN: !Ref CriticalAlertsTopic",
+    );
+    let failure = match World::deploy(acct.clone(), &template, &[]).await {
+        Ok(_) => panic!("a template with a dangling Ref deployed"),
+        Err(failure) => failure,
+    };
+    assert!(failure.contains("CriticalAlertsTopic"), "{failure}");
+    let functions = aws_sdk_lambda::Client::new(&acct.sdk_config().await)
+        .list_functions()
+        .send()
+        .await
+        .expect("ListFunctions")
+        .functions
+        .unwrap_or_default();
+    assert!(functions.is_empty(), "nothing is created: {functions:?}");
+}
+
+#[tokio::test]
+async fn the_kill_switch_without_pass_role_cannot_pause_the_schedule() {
+    let acct = TestAccount::new();
+    let template = Template::mutated_in(
+        "KillSwitchRole",
+        "              - Sid: PassGuardedScheduleRole\n                Effect: Allow\n                Action: iam:PassRole\n",
+        "              - Sid: PassGuardedScheduleRole\n                Effect: Allow\n                Action: iam:GetRole\n",
+    );
+    let world = World::deploy(acct, &template, &[])
+        .await
+        .expect("the stack deploys (the fault shows only when trading is stopped)");
+    let stop = world
+        .invoke_as_operator(
+            "KillSwitchFunction",
+            &json!({"action": "stop", "reason": "test: bad fills", "requested_by": "test"}),
+        )
+        .await;
+    let denied: Vec<Value> = world
+        .denials()
+        .await
+        .into_iter()
+        .filter(|d| d["action"] == "iam:PassRole")
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}; stop said {stop:?}");
+    let role = world.stack.physical("GuardedScheduleRole");
+    assert!(
+        denied[0]["resource"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(&role))
+            && denied[0]["role"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(&world.name("KillSwitchRole"))),
+        "{denied:?}"
+    );
+    let schedule = aws_sdk_scheduler::Client::new(&world.admin)
+        .get_schedule()
+        .group_name(STACK)
+        .name(format!("{STACK}-guarded"))
+        .send()
+        .await
+        .expect("GetSchedule");
+    assert_eq!(
+        schedule.state.map(|s| s.as_str().to_string()).as_deref(),
+        Some("ENABLED"),
+        "the schedule could not be paused"
+    );
+}
+
+#[tokio::test]
+async fn hooks_without_a_target_version_fail_the_deployment_and_say_why() {
+    // Today's other fault: TARGET_FUNCTION without TARGET_VERSION made both hooks refuse their
+    // configuration, so every deployment rolled back.
+    let acct = TestAccount::new();
+    acct.control
+        .post("/_ext/clock", json!({"scale": 0.01}))
+        .await;
+    let template = Template::mutated_in(
+        "PreTrafficHookFunction",
+        "          TARGET_VERSION: !Ref GuardedFunction.Version\n",
+        "          TARGET_FUNCTION: !Ref GuardedFunction\n",
+    );
+    let mut world = World::deploy(acct, &template, &[])
+        .await
+        .expect("first deploy");
+    let update = world.update(&template, &[], Some("build-2")).await;
+    assert!(
+        !update.succeeded(),
+        "the deployment must fail: {}",
+        update.failure()
+    );
+    let deployments = world.deployments().await;
+    assert_eq!(
+        deployments.first().map(|d| d.status.as_str()),
+        Some("Failed"),
+        "{deployments:?}"
+    );
+    assert_eq!(world.live().await.0, "1", "live stays on the old version");
+    // The hook's own error names the variable (its failed invocation, kept by Lambda).
+    let failure_queue = world.stack.output("GuardianFailureQueueUrl");
+    let found = world
+        .wait_for(Duration::from_secs(30), || {
+            let (admin, q) = (world.admin.clone(), failure_queue.clone());
+            async move {
+                peek_error_messages(&admin, &q)
+                    .await
+                    .iter()
+                    .any(|m| m.contains("TARGET_VERSION"))
+            }
+        })
+        .await;
+    assert!(found, "the hook's failure names TARGET_VERSION");
+}
+
+#[tokio::test]
+async fn a_hook_that_may_not_publish_still_reports_but_the_verdict_is_lost_and_named() {
+    let acct = TestAccount::new();
+    acct.control
+        .post("/_ext/clock", json!({"scale": 0.01}))
+        .await;
+    let template = Template::mutated_in(
+        "PreTrafficHookRole",
+        "              - Sid: PublishVerdict\n                Effect: Allow\n                Action: sns:Publish\n",
+        "              - Sid: PublishVerdict\n                Effect: Allow\n                Action: sns:GetTopicAttributes\n",
+    );
+    let mut world = World::deploy(acct, &template, &[])
+        .await
+        .expect("first deploy");
+    let update = world.update(&template, &[], Some("build-2")).await;
+    assert!(update.succeeded(), "{}", update.failure());
+    let denied: Vec<Value> = world
+        .denials()
+        .await
+        .into_iter()
+        .filter(|d| d["action"] == "sns:Publish")
+        .collect();
+    assert!(
+        !denied.is_empty()
+            && denied[0]["resource"] == world.stack.output("WarningTopicArn").as_str(),
+        "{denied:?}"
+    );
+}
+
+/// The ErrorMessage attribute of each message in a queue, left in place.
+async fn peek_error_messages(cfg: &aws_config::SdkConfig, queue_url: &str) -> Vec<String> {
+    let out = aws_sdk_sqs::Client::new(cfg)
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .visibility_timeout(0)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .expect("ReceiveMessage");
+    out.messages
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| {
+            m.message_attributes
+                .and_then(|a| a.get("ErrorMessage").and_then(|v| v.string_value.clone()))
+        })
+        .collect()
+}
