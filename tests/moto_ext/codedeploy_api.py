@@ -260,6 +260,40 @@ cd_responses._deployment_info = _deployment_info            # looked up at call 
 cd_responses._deployment_group_info = _deployment_group_info
 
 
+# UpdateDeploymentGroup (moto lacks it): what CloudFormation calls when a group's properties
+# change, e.g. SAM's DeploymentPreference.Type -> deploymentConfigName. Only the fields given
+# change (botocore UpdateDeploymentGroupInput); the output lists hooks not cleaned up (none here).
+_UPDATABLE = {"deploymentConfigName": "deployment_config_name", "serviceRoleArn": "service_role_arn",
+              "alarmConfiguration": "alarm_configuration", "autoRollbackConfiguration": "auto_rollback_configuration",
+              "deploymentStyle": "deployment_style", "triggerConfigurations": "trigger_configurations",
+              "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+              "loadBalancerInfo": "load_balancer_info", "outdatedInstancesStrategy": "outdated_instances_strategy"}
+
+
+def update_deployment_group(self):
+    backend, app = self.codedeploy_backend, self._get_param("applicationName")
+    current = self._get_param("currentDeploymentGroupName")
+    group = backend.get_deployment_group(app, current)  # DeploymentGroupDoesNotExistException
+    if self._get_param("deploymentConfigName"):
+        _require_config(backend, self._get_param("deploymentConfigName"))
+    for param, attr in _UPDATABLE.items():
+        value = self._get_param(param)
+        if value is not None:
+            setattr(group, attr, value)
+    new_name = self._get_param("newDeploymentGroupName")
+    if new_name and new_name != current:
+        groups = backend.deployment_groups[app]
+        if new_name in groups:
+            raise CodeDeployException("DeploymentGroupAlreadyExistsException",
+                                      f"A deployment group named {new_name} already exists for application {app}.")
+        group.deployment_group_name = new_name
+        groups[new_name] = groups.pop(current)
+    return ActionResult({"hooksNotCleanedUp": []})
+
+
+CodeDeployResponse.update_deployment_group = update_deployment_group
+
+
 # ---- hooks and stops --------------------------------------------------------------------------
 
 def put_lifecycle_event_hook_execution_status(self):

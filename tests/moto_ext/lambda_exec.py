@@ -74,9 +74,10 @@ def split_name(function):
     return tuple(function.split(":", 1)) if ":" in function else (function, None)
 
 
-def resolve(account, region, function, qualifier=None):
-    """The target of an invoke; an alias's version is picked by its routing weights. Raises
-    ExtError ResourceNotFoundException (404) for an unknown function, version or alias."""
+def resolve(account, region, function, qualifier=None, route=True):
+    """The target of an invoke; an alias's version is picked by its routing weights (`route`:
+    False only checks the target exists, leaving the rotation to the invocation itself).
+    Raises ExtError ResourceNotFoundException (404) for an unknown function, version or alias."""
     backend = get_backend(account, region)
     name, q = split_name(function)
     qualifier = qualifier or q
@@ -88,7 +89,8 @@ def resolve(account, region, function, qualifier=None):
                 version = qualifier
             else:
                 a, alias = backend._lambdas.get_alias(qualifier, name), True
-                version = _route(account, name, qualifier, a.function_version, a.routing_config)
+                version = (_route(account, name, qualifier, a.function_version, a.routing_config)
+                           if route else a.function_version)
         fn = backend.get_function(name, version)
     except RESTError as e:
         raise ExtError("ResourceNotFoundException", e.message, 404)
@@ -163,8 +165,9 @@ def invoke_async(account, region, function, qualifier, payload):
     as Lambda does (throttle retries, function-error retries, then the on-failure destination
     or dead-letter queue). Returns the request id. Raises common.ExtError for
     ResourceNotFoundException (404). This is what AWS services (CodeDeploy hooks, EventBridge
-    rules, Scheduler, SNS) use after their own authorisation."""
-    t = resolve(account, region, function, qualifier)
+    rules, Scheduler, SNS) use after their own authorisation. The alias's version is picked
+    when the event runs, not when it is queued."""
+    t = resolve(account, region, function, qualifier, route=False)
     rid = str(uuid.uuid4())
     rec = {"request_id": rid, "function": t.name, "qualifier": t.qualifier, "received": _iso(),
            "payload": _json_or_text(payload), "attempts": [], "outcome": "queued"}
