@@ -192,15 +192,15 @@ async fn every_sample_reaches_the_expected_topic_with_attributes_and_bodies() {
             "codedeploy:trading-bot/trading-bot-live",
             "FAILURE",
             "codedeploy",
-            "[CRITICAL] Deployment FAILURE: trading-bot/trading-bot-live",
+            "[CRITICAL] Deployment d-ABCDEF123 FAILURE: trading-bot-live",
         ),
         (
             "fanout-eventbridge-codedeploy-success.json",
-            "warning",
+            "info",
             "codedeploy:trading-bot/trading-bot-live",
             "SUCCESS",
             "codedeploy",
-            "[WARNING] Deployment SUCCESS: trading-bot/trading-bot-live",
+            "[INFO] Deployment d-ABCDEF124 SUCCESS: trading-bot-live",
         ),
         (
             "fanout-garbage.json",

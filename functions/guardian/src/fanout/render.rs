@@ -104,14 +104,23 @@ pub fn subject(alert: &Alert, severity: Severity) -> String {
     let sev = severity.as_str().to_ascii_uppercase();
     let raw = match alert.source {
         Source::Cloudwatch => format!("[{sev}] {}: {}", alert.state, alert.name),
+        // The id and the group first: generated application names are long, and the subject
+        // is cut at 100 characters.
         Source::Codedeploy => format!(
-            "[{sev}] Deployment {}: {}",
+            "[{sev}] Deployment {} {}: {}",
+            alert.deployment_id.as_deref().unwrap_or("(no id)"),
             alert.state,
-            alert.name.trim_start_matches("codedeploy:")
+            deployment_group(alert)
         ),
         Source::Unparsed => format!("[{sev}] Unrecognised alert payload"),
     };
     safe_subject(&raw)
+}
+
+/// The deployment group of a deployment alert (its name is `codedeploy:<application>/<group>`).
+fn deployment_group(alert: &Alert) -> &str {
+    let name = alert.name.trim_start_matches("codedeploy:");
+    name.rsplit_once('/').map_or(name, |(_, group)| group)
 }
 
 /// The attributes subscription filter policies select on.
@@ -178,13 +187,16 @@ pub fn full_text(alert: &Alert, severity: Severity, link: Option<&str>) -> Strin
 
 /// At most 140 bytes of ASCII: severity, state, name, then as much reason as fits.
 pub fn sms_text(alert: &Alert, severity: Severity) -> String {
-    let text = format!(
-        "{} {} {}: {}",
-        severity.as_str().to_ascii_uppercase(),
-        alert.state,
-        alert.name,
-        alert.reason
-    );
+    let sev = severity.as_str().to_ascii_uppercase();
+    let text = match alert.source {
+        Source::Codedeploy => format!(
+            "{sev} deployment {} {} of {}",
+            alert.deployment_id.as_deref().unwrap_or("(no id)"),
+            alert.state,
+            deployment_group(alert)
+        ),
+        _ => format!("{sev} {} {}: {}", alert.state, alert.name, alert.reason),
+    };
     let clean = ascii_one_line(&text);
     if clean.len() <= MAX_SMS_BYTES {
         return clean;
@@ -377,7 +389,7 @@ mod tests {
         let p = per_protocol(&alert, Severity::Critical, &links());
         assert_eq!(
             p.subject.as_deref(),
-            Some("[CRITICAL] Deployment FAILURE: trading-bot/trading-bot-live")
+            Some("[CRITICAL] Deployment d-ABCDEF123 FAILURE: trading-bot-live")
         );
         let email = structure(&p)["email"].as_str().unwrap().to_string();
         assert!(email.contains(

@@ -16,7 +16,8 @@ pub struct SeverityRule {
 }
 
 /// The severity routing table: configured rules first (first match wins), then the
-/// built-in rule "deployment failures and rollbacks are critical", then the default.
+/// built-in rules "deployment failures and rollbacks are critical, other deployment states
+/// (started, succeeded) are info", then the default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routing {
     rules: Vec<(Glob, Severity)>,
@@ -45,6 +46,10 @@ impl Routing {
         }
         if alert.is_deployment_failure() {
             return Severity::Critical;
+        }
+        // Every deployment starts and (mostly) succeeds: worth a record, not a page.
+        if alert.source == Source::Codedeploy {
+            return Severity::Info;
         }
         self.default
     }
@@ -170,7 +175,7 @@ mod tests {
             state: "SUCCESS".into(),
             ..failed
         };
-        assert_eq!(routing.severity(&ok), Severity::Warning);
+        assert_eq!(routing.severity(&ok), Severity::Info);
     }
 
     #[test]
