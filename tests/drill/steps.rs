@@ -1,117 +1,45 @@
-//! The scripted incident, one step at a time. Every verdict comes from what the emulator
-//! recorded (CodeDeploy's hook status, what reached the subscribed queues, what is left in
-//! the DLQ, the function's concurrency), not from what a function said about itself.
+//! The scripted incident, one step at a time, against the deployed stack. The drill only
+//! deploys builds, lets the schedule tick, and acts as the on-call engineer; every verdict is
+//! read from what the emulator recorded (CodeDeploy's deployments, hook statuses and alias
+//! weights, alarm states, what reached the subscribers, what is left in the DLQ, the
+//! function's concurrency, the IAM decisions).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
-use e2e::{TestAccount, notifications, visible_messages, workspace_root};
+use e2e::{DeploymentRecord, STACK, Template, World};
 use serde_json::{Value, json};
 
-use crate::StepResult;
-use crate::runtime::LocalLambda;
-use crate::stack::{self, FUNCTION, Stack};
-
-/// The environment every function process gets: the emulator as AWS, and the stack's names.
-pub fn function_env(acct: &TestAccount, stack: &Stack) -> Vec<(String, String)> {
-    let rules = json!([
-        {"pattern": "*errors*", "severity": "critical"},
-        {"pattern": "*throttles*", "severity": "critical"},
-        {"pattern": "*health*", "severity": "warning"}
-    ]);
-    [
-        ("AWS_ENDPOINT_URL", acct.endpoint.clone()),
-        ("AWS_ACCESS_KEY_ID", format!("ACCT{}", acct.id)),
-        ("AWS_SECRET_ACCESS_KEY", "emulator-secret".into()),
-        ("AWS_REGION", e2e::REGION.into()),
-        ("AWS_DEFAULT_REGION", e2e::REGION.into()),
-        ("GUARDED_FUNCTIONS", FUNCTION.into()),
-        ("ALERT_TOPIC_ARN", stack.alerts.topic.clone()),
-        ("HOOK_PHASE", "pre".into()),
-        ("CRITICAL_TOPIC_ARN", stack.critical.topic.clone()),
-        ("WARNING_TOPIC_ARN", stack.warning.topic.clone()),
-        ("INFO_TOPIC_ARN", stack.info.topic.clone()),
-        ("CHAT_TOPIC_ARN", stack.chat.topic.clone()),
-        ("SEVERITY_RULES", rules.to_string()),
-        ("KILL_SWITCH_FUNCTION", "kill-switch".into()),
-        ("DLQ_URL", stack.dlq_url.clone()),
-        ("REDRIVE_FUNCTION", FUNCTION.into()),
-        ("SCHEDULE_NAMES", stack::SCHEDULE.into()),
-        ("DEPLOYMENT_APPLICATION", stack::APPLICATION.into()),
-        ("DEPLOYMENT_GROUP", stack::GROUP.into()),
-        ("FAILURE_MODE", "none".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
+use crate::{PARAMETERS, StepResult};
 
 pub struct Drill {
-    acct: TestAccount,
-    cfg: SdkConfig,
-    stack: Stack,
-    /// Invoke API clients of the running functions, by name.
-    local: HashMap<&'static str, aws_sdk_lambda::Client>,
-    emulated: aws_sdk_lambda::Client,
+    pub world: World,
+    /// IAM denials already reported (each step reports only its own).
+    denials_seen: usize,
+    /// Deployments already shown.
+    deployments_seen: usize,
 }
 
 impl Drill {
-    pub async fn new(
-        acct: TestAccount,
-        cfg: SdkConfig,
-        stack: Stack,
-        functions: &[(&'static str, LocalLambda)],
-    ) -> Self {
-        let mut local = HashMap::new();
-        for (name, function) in functions {
-            // One attempt, as long as the function may run: a retried invoke would run it twice.
-            let endpoint = cfg
-                .to_builder()
-                .endpoint_url(&function.url)
-                .retry_config(aws_config::retry::RetryConfig::disabled())
-                .timeout_config(
-                    aws_config::timeout::TimeoutConfig::builder()
-                        .operation_timeout(
-                            crate::runtime::FUNCTION_TIMEOUT + Duration::from_secs(10),
-                        )
-                        .operation_attempt_timeout(
-                            crate::runtime::FUNCTION_TIMEOUT + Duration::from_secs(10),
-                        )
-                        .build(),
-                )
-                .build();
-            local.insert(*name, aws_sdk_lambda::Client::new(&endpoint));
-            // The emulator forwards invokes of the guarded function's versions to the
-            // running builds: 1 and 2 (and the alias) are good, 3 is bad.
-            let qualifiers: &[&str] = match *name {
-                "trading-bot-good" => &["1", "2", "live"],
-                "trading-bot-bad" => &["3"],
-                _ => &[],
-            };
-            for q in qualifiers {
-                acct.control
-                    .route_invokes(FUNCTION, Some(q), &function.invoke_url())
-                    .await;
-            }
-        }
+    pub fn new(world: World) -> Self {
         Drill {
-            emulated: aws_sdk_lambda::Client::new(&cfg),
-            local,
-            acct,
-            cfg,
-            stack,
+            world,
+            denials_seen: 0,
+            deployments_seen: 0,
         }
     }
 
-    pub async fn run_all(&self) -> Vec<StepResult> {
+    pub async fn run_all(&mut self) -> Vec<StepResult> {
         let mut results = Vec::new();
         macro_rules! step {
-            ($name:expr, $fut:expr) => {{
+            ($name:expr, $method:ident) => {{
                 println!("--- {}", $name);
-                let outcome = $fut.await;
+                let mut outcome = self.$method().await;
+                if let Err(denied) = self.new_denials().await {
+                    outcome = Err(match outcome {
+                        Ok(_) => denied,
+                        Err(e) => format!("{e}; {denied}"),
+                    });
+                }
                 match &outcome {
                     Ok(evidence) => println!("PASS {}: {}\n", $name, evidence),
                     Err(e) => println!("FAIL {}: {}\n", $name, e),
@@ -123,322 +51,575 @@ impl Drill {
             }};
         }
         step!(
-            "provisioned stack (versions 1-3, live -> 1)",
-            self.provisioned()
+            "stack as deployed: live -> 1, concurrency 1, schedule on",
+            as_deployed
         );
         step!(
-            "good deployment 1 -> 2: hook Succeeded",
-            self.deployment("2", "Succeeded")
+            "good build (v2): canary 10% -> 100%, both hooks Succeeded",
+            good_build
         );
         step!(
-            "bad deployment 1 -> 3: hook Failed",
-            self.deployment("3", "Failed")
+            "bad build (v3): pre-traffic hook Failed, live stays on v2",
+            bad_build
         );
         step!(
-            "alarms and rollback fan out as routed alerts",
-            self.fan_out()
+            "build failing live runs (v4): alarm -> rollback, alerts, halt",
+            canary_breach
         );
         step!(
-            "DLQ: inspect, redrive fresh, skip stale",
-            self.dead_letters()
+            "DLQ while stopped: inspect, redrive refused, resume, redrive",
+            dead_letters
         );
-        step!("kill switch: stop trading, then resume", self.kill_switch());
+        step!("on-call stops and resumes trading", kill_switch);
         results
     }
 
-    /// Invokes one of the guardian's functions through cargo lambda's Invoke API.
-    async fn invoke(&self, function: &str, payload: &Value) -> Result<Value, String> {
-        let client = self
-            .local
-            .get(function)
-            .ok_or_else(|| format!("{function} is not running"))?;
-        let out = client
-            .invoke()
-            .function_name(function)
-            .payload(Blob::new(payload.to_string()))
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "{function} invoke failed: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
-                )
-            })?;
-        let body = out.payload.map(Blob::into_inner).unwrap_or_default();
-        let value: Value = serde_json::from_slice(&body)
-            .unwrap_or(Value::String(String::from_utf8_lossy(&body).into()));
-        match out.function_error {
-            Some(kind) => Err(format!("{function} returned a {kind} error: {value}")),
-            None => Ok(value),
-        }
+    fn guarded(&self) -> String {
+        self.world.name("GuardedFunction")
     }
 
-    async fn provisioned(&self) -> Result<String, String> {
-        let versions = self
-            .emulated
-            .list_versions_by_function()
-            .function_name(FUNCTION)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .versions
-            .unwrap_or_default();
-        let numbers: Vec<_> = versions.iter().filter_map(|v| v.version.clone()).collect();
-        let concurrency = guardian::aws::lambda::Lambda::new(self.emulated.clone())
-            .reserved_concurrency(FUNCTION)
-            .await
-            .map_err(|e| e.to_string())?;
-        (numbers.len() == 4 && concurrency == Some(1))
-            .then(|| format!("{FUNCTION} versions {numbers:?}, reserved concurrency 1, 5 topics with inboxes, DLQ, schedule"))
-            .ok_or_else(|| format!("unexpected stack: versions {numbers:?}, concurrency {concurrency:?}"))
-    }
-
-    async fn deployment(&self, target: &str, expected: &str) -> Result<String, String> {
-        let id = stack::deployment(&self.cfg, "1", target).await;
-        let execution = format!("drill-hook-{target}");
-        let verdict = self
-            .invoke(
-                "pre-traffic-hook",
-                &json!({"DeploymentId": id, "LifecycleEventHookExecutionId": execution}),
-            )
-            .await;
-        let recorded = self.acct.control.hook_statuses().await;
-        let status: Vec<_> = recorded
+    /// Calls IAM denied since the last step: every one is a template or code fault.
+    async fn new_denials(&mut self) -> Result<(), String> {
+        let all = self.world.denials().await;
+        let fresh: Vec<String> = all[self.denials_seen.min(all.len())..]
             .iter()
-            .filter(|r| r["lifecycleEventHookExecutionId"] == execution.as_str())
-            .map(|r| r["status"].as_str().unwrap_or("?").to_string())
+            .map(|d| {
+                format!(
+                    "IAM denied {} {} on {} ({})",
+                    d["role"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("?"),
+                    d["action"].as_str().unwrap_or("?"),
+                    d["resource"].as_str().unwrap_or("?"),
+                    d["source"].as_str().unwrap_or("?")
+                )
+            })
             .collect();
-        let alerts = notifications(&self.cfg, &self.stack.alerts.queue).await;
-        for alert in &alerts {
-            println!(
-                "  alert topic <- {}",
-                alert["Subject"].as_str().unwrap_or("(no subject)")
-            );
-            print_indented(alert["Message"].as_str().unwrap_or(""), 12);
+        self.denials_seen = all.len();
+        for d in &fresh {
+            println!("  {d}");
         }
-        if let Err(e) = &verdict {
-            println!("  hook invocation: {e}");
+        if fresh.is_empty() {
+            Ok(())
+        } else {
+            Err(fresh.join("; "))
         }
-        if status != [expected] {
-            return Err(format!(
-                "CodeDeploy recorded {status:?} for {execution}, expected [{expected}]"
-            ));
-        }
-        if alerts.is_empty() {
-            return Err("no verdict reached the alert topic".into());
-        }
-        Ok(format!(
-            "CodeDeploy recorded {expected} once for deployment {id}; verdict published"
-        ))
     }
 
-    async fn fan_out(&self) -> Result<String, String> {
-        let root = workspace_root().join("events");
-        for file in [
-            "fanout-sns-classic-metric.json",
-            "fanout-action-composite.json",
-            "fanout-eventbridge-codedeploy-failure.json",
-        ] {
-            let event: Value = std::fs::read_to_string(root.join(file))
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .ok_or_else(|| format!("events/{file} is missing or not JSON"))?;
-            self.invoke("alarm-fanout", &event).await?;
-        }
-        let mut routed = Vec::new();
-        for (severity, inbox) in [
-            ("critical", &self.stack.critical),
-            ("warning", &self.stack.warning),
-            ("info", &self.stack.info),
-        ] {
-            for n in notifications(&self.cfg, &inbox.queue).await {
-                routed.push((severity, n["Subject"].as_str().unwrap_or("").to_string()));
+    /// Deployments CodeDeploy recorded since the last call, printed with their alias weights.
+    async fn new_deployments(&mut self) -> Vec<DeploymentRecord> {
+        let all = self.world.deployments().await;
+        let fresh: Vec<DeploymentRecord> = all[self.deployments_seen.min(all.len())..].to_vec();
+        self.deployments_seen = all.len();
+        for d in &fresh {
+            println!(
+                "  deployment {} by {}: {}{}{}",
+                d.id,
+                d.creator,
+                d.status,
+                d.rollback_of
+                    .as_ref()
+                    .map(|r| format!(" (rolls back {r})"))
+                    .unwrap_or_default(),
+                d.error
+                    .as_ref()
+                    .map(|e| format!(" - {e}"))
+                    .unwrap_or_default()
+            );
+            print_weights(&self.world.timeline(&d.id).await);
+            for h in self.hook_statuses(&d.id).await {
+                println!("      hook {h}");
             }
         }
-        // What the on-call engineer reads: the e-mail, the SMS, the chat card.
-        let emails = self.acct.control.deliveries("email").await;
-        for e in &emails {
+        fresh
+    }
+
+    async fn hook_statuses(&self, deployment_id: &str) -> Vec<String> {
+        self.world
+            .acct
+            .control
+            .hook_statuses()
+            .await
+            .into_iter()
+            .filter(|h| h["deploymentId"] == deployment_id)
+            .map(|h| h["status"].as_str().unwrap_or("?").to_string())
+            .collect()
+    }
+
+    async fn as_deployed(&mut self) -> Result<String, String> {
+        let (live, weights) = self.world.live().await;
+        let concurrency = self.world.reserved_concurrency().await;
+        let schedule = self.schedule_state().await;
+        self.new_deployments().await;
+        (live == "1" && weights.is_empty() && concurrency == Some(1) && schedule == "ENABLED")
+            .then(|| {
+                format!(
+                    "{} live -> version 1, reserved concurrency 1, schedule {schedule}",
+                    self.guarded()
+                )
+            })
+            .ok_or_else(|| {
+                format!(
+                    "live -> {live} {weights:?}, concurrency {concurrency:?}, schedule {schedule}"
+                )
+            })
+    }
+
+    async fn schedule_state(&self) -> String {
+        aws_sdk_scheduler::Client::new(&self.world.admin)
+            .get_schedule()
+            .group_name(STACK)
+            .name(format!("{STACK}-guarded"))
+            .send()
+            .await
+            .ok()
+            .and_then(|s| s.state.map(|s| s.as_str().to_string()))
+            .unwrap_or_else(|| "?".into())
+    }
+
+    async fn good_build(&mut self) -> Result<String, String> {
+        let stack = self
+            .world
+            .update(&Template::Repository, &PARAMETERS, Some("build-2"))
+            .await;
+        let deployments = self.new_deployments().await;
+        self.print_verdicts().await;
+        if !stack.succeeded() {
+            return Err(format!("the update did not complete: {}", stack.failure()));
+        }
+        let [d] = deployments.as_slice() else {
+            return Err(format!(
+                "expected one deployment, CodeDeploy recorded {deployments:?}"
+            ));
+        };
+        let hooks = self.hook_statuses(&d.id).await;
+        let (live, weights) = self.world.live().await;
+        let canary = self.saw_weight(&d.id, "2", 0.1).await;
+        if d.status == "Succeeded"
+            && hooks == ["Succeeded", "Succeeded"]
+            && live == "2"
+            && weights.is_empty()
+            && canary
+        {
+            Ok(format!(
+                "deployment {} Succeeded: pre- and post-traffic hooks Succeeded, 10% canary, live -> 2",
+                d.id
+            ))
+        } else {
+            Err(format!(
+                "deployment {} {}, hooks {hooks:?}, canary seen {canary}, live -> {live} {weights:?}",
+                d.id, d.status
+            ))
+        }
+    }
+
+    /// Did the alias, during deployment `id`, route `weight` of traffic to `version`?
+    async fn saw_weight(&self, id: &str, version: &str, weight: f64) -> bool {
+        let timeline = self.world.timeline(id).await;
+        timeline["weights"].as_array().is_some_and(|points| {
+            points.iter().any(|p| {
+                p["weights"][version]
+                    .as_f64()
+                    .is_some_and(|w| (w - weight).abs() < 1e-6)
+            })
+        })
+    }
+
+    async fn bad_build(&mut self) -> Result<String, String> {
+        let params = with(&PARAMETERS, &[("FailureMode", "fail")]);
+        let stack = self
+            .world
+            .update(&Template::Repository, &params, Some("build-3"))
+            .await;
+        let deployments = self.new_deployments().await;
+        self.print_verdicts().await;
+        let (live, _) = self.world.live().await;
+        let Some(d) = deployments
+            .iter()
+            .find(|d| d.creator != "codeDeployRollback")
+        else {
+            return Err(format!("no deployment of the bad build: {deployments:?}"));
+        };
+        let hooks = self.hook_statuses(&d.id).await;
+        if !stack.succeeded() && d.status == "Failed" && hooks == ["Failed"] && live == "2" {
+            Ok(format!(
+                "deployment {} Failed at the pre-traffic hook (no traffic shifted), stack {}; live stays on 2",
+                d.id, stack.status
+            ))
+        } else {
+            Err(format!(
+                "stack {}, deployment {} {}, hooks {hooks:?}, live -> {live}",
+                stack.status, d.id, d.status
+            ))
+        }
+    }
+
+    async fn canary_breach(&mut self) -> Result<String, String> {
+        // Linear 10% a minute: the new build's share of real runs grows until its alarm
+        // fires (a 10% canary of a bot ticking every few minutes would barely see it).
+        let params = with(
+            &PARAMETERS,
+            &[
+                ("FailureMode", "fail-live"),
+                ("DeploymentType", "Linear10PercentEvery1Minute"),
+            ],
+        );
+        // The bot's schedule ticks while traffic shifts, every 2.5 minutes (AWS time): the
+        // scheduler fires each tick and the alias routes it; the drill only says when. Ticks
+        // start once traffic shifts, so they never meet the hooks' probes in the single
+        // reserved slot, and they are spaced so a failed run's retries (after 1 and 3
+        // minutes) never meet the next tick either.
+        let (ticker, world_cfg, guarded) = (
+            self.world.acct.control.clone(),
+            self.world.admin.clone(),
+            self.guarded(),
+        );
+        let ticks = tokio::spawn(async move {
+            let lambda = aws_sdk_lambda::Client::new(&world_cfg);
+            let mut fired = 0;
+            for _ in 0..400 {
+                let alias = lambda
+                    .get_alias()
+                    .function_name(&guarded)
+                    .name("live")
+                    .send()
+                    .await;
+                let weighted = alias
+                    .ok()
+                    .and_then(|a| a.routing_config)
+                    .is_some_and(|r| r.additional_version_weights.is_some_and(|w| !w.is_empty()));
+                if weighted {
+                    ticker
+                        .post(
+                            "/_ext/scheduler/fire",
+                            json!({"group": STACK, "name": format!("{STACK}-guarded")}),
+                        )
+                        .await;
+                    fired += 1;
+                    let gap = 150.0 * crate::TIME_SCALE * 1000.0;
+                    tokio::time::sleep(Duration::from_millis(gap as u64)).await;
+                } else if fired > 0 {
+                    break;
+                } else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            fired
+        });
+        let stack = self
+            .world
+            .update(&Template::Repository, &params, Some("build-4"))
+            .await;
+        let ticked = ticks.await.unwrap_or(0);
+        println!("  the schedule ticked {ticked} time(s) while traffic shifted");
+        let deployments = self.new_deployments().await;
+        let alarm = self.alarm_history(&format!("{STACK}-guarded-errors")).await;
+        for h in &alarm {
+            println!("  alarm {STACK}-guarded-errors: {h}");
+        }
+        let halted = self
+            .world
+            .wait_for(Duration::from_secs(30), || async {
+                self.world.reserved_concurrency().await == Some(0)
+            })
+            .await;
+        self.print_alerts().await;
+        let (live, weights) = self.world.live().await;
+        let original = deployments
+            .iter()
+            .find(|d| d.creator != "codeDeployRollback");
+        let rollback = deployments.iter().find(|d| d.rollback_of.is_some());
+        let status = self
+            .world
+            .invoke_as_operator("KillSwitchFunction", &json!({"action": "status"}))
+            .await;
+        println!(
+            "  kill switch status -> {}",
+            preview(&status.clone().unwrap_or_else(|e| json!(e)), 300)
+        );
+        let checks = [
+            ("the stack update failed", !stack.succeeded()),
+            (
+                "the errors alarm went to ALARM",
+                alarm.iter().any(|h| h.contains("to ALARM")),
+            ),
+            (
+                "CodeDeploy stopped the canary",
+                original.is_some_and(|d| d.status == "Stopped" || d.status == "Failed"),
+            ),
+            (
+                "a rollback deployment Succeeded",
+                rollback.is_some_and(|d| d.status == "Succeeded"),
+            ),
+            (
+                "live is back on 2 with no canary weight",
+                live == "2" && weights.is_empty(),
+            ),
+            ("auto-halt stopped trading (concurrency 0)", halted),
+        ];
+        let failed: Vec<&str> = checks
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(what, _)| *what)
+            .collect();
+        if failed.is_empty() {
+            Ok(format!(
+                "errors alarm -> CodeDeploy rolled back ({} by {}), live -> 2, trading halted by the alarm",
+                rollback.map(|d| d.id.as_str()).unwrap_or("?"),
+                rollback.map(|d| d.creator.as_str()).unwrap_or("?")
+            ))
+        } else {
+            Err(format!("not as expected: {}", failed.join(", ")))
+        }
+    }
+
+    async fn alarm_history(&self, alarm: &str) -> Vec<String> {
+        let out = aws_sdk_cloudwatch::Client::new(&self.world.admin)
+            .describe_alarm_history()
+            .alarm_name(alarm)
+            .history_item_type(aws_sdk_cloudwatch::types::HistoryItemType::StateUpdate)
+            .send()
+            .await;
+        let mut items: Vec<String> = out
+            .ok()
+            .and_then(|o| o.alarm_history_items)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| i.history_summary)
+            .collect();
+        items.reverse();
+        items
+    }
+
+    async fn dead_letters(&mut self) -> Result<String, String> {
+        let dlq = self.world.stack.output("DeadLetterQueueUrl");
+        // Five minutes pass: every failed run has used up its retries (or, trading being
+        // stopped, gone straight to the DLQ).
+        tokio::time::sleep(Duration::from_secs_f64(300.0 * crate::TIME_SCALE)).await;
+        let depth = e2e::visible_messages(&self.world.admin, &dlq).await;
+        // The hourly inspection comes due: its schedule fires, and the report reaches the
+        // warning topic, where the team reads it.
+        self.world
+            .acct
+            .control
+            .post(
+                "/_ext/scheduler/fire",
+                json!({"group": STACK, "name": format!("{STACK}-dlq-inspect")}),
+            )
+            .await;
+        let mut reports = Vec::new();
+        for _ in 0..150 {
+            reports.extend(self.world.read_inbox(&self.world.inboxes.warning).await);
+            if reports
+                .iter()
+                .any(|n| n["Subject"].as_str().is_some_and(|s| s.starts_with("DLQ ")))
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        for n in &reports {
+            println!("  warning topic <- {}", n["Subject"].as_str().unwrap_or(""));
+        }
+        let report = reports
+            .iter()
+            .find(|n| n["Subject"].as_str().is_some_and(|s| s.starts_with("DLQ ")))
+            .map(|n| json!(n["Subject"]))
+            .ok_or("the scheduled inspection published no report")?;
+        println!("  scheduled inspect -> {report}");
+        let after_inspect = e2e::visible_messages(&self.world.admin, &dlq).await;
+        let refused = self
+            .world
+            .invoke_as_operator(
+                "DlqInspectorFunction",
+                &json!({"action": "redrive", "max_age_seconds": 86400}),
+            )
+            .await;
+        println!(
+            "  redrive while stopped -> {}",
+            preview(&refused.clone().unwrap_or_else(|e| json!(e)), 300)
+        );
+        let after_refusal = e2e::visible_messages(&self.world.admin, &dlq).await;
+        let resume = self
+            .world
+            .invoke_as_operator(
+                "KillSwitchFunction",
+                &json!({"action": "resume", "reason": "drill: v4 rolled back, v2 is live", "requested_by": "on-call"}),
+            )
+            .await?;
+        println!("  resume -> {}", preview(&resume, 300));
+        let concurrency = self.world.reserved_concurrency().await;
+        let redrive = self
+            .world
+            .invoke_as_operator(
+                "DlqInspectorFunction",
+                &json!({"action": "redrive", "max_age_seconds": 86400}),
+            )
+            .await?;
+        println!("  redrive -> {}", preview(&redrive, 500));
+        let emptied = self
+            .world
+            .wait_for(Duration::from_secs(20), || async {
+                e2e::visible_messages(&self.world.admin, &dlq).await == 0
+            })
+            .await;
+        let refused_ok = refused.is_err() && after_refusal == depth;
+        if depth > 0 && after_inspect == depth && refused_ok && concurrency == Some(1) && emptied {
+            Ok(format!(
+                "{depth} failed runs in the DLQ: inspected in place, redrive refused while stopped, resumed (concurrency 1), redriven to live and gone from the DLQ"
+            ))
+        } else {
+            Err(format!(
+                "DLQ {depth} -> after inspect {after_inspect}, after refused redrive {after_refusal} (refused: {}), concurrency {concurrency:?}, emptied {emptied}",
+                refused.is_err()
+            ))
+        }
+    }
+
+    async fn kill_switch(&mut self) -> Result<String, String> {
+        let stop = self
+            .world
+            .invoke_as_operator(
+                "KillSwitchFunction",
+                &json!({"action": "stop", "reason": "drill: bad fills since 03:00", "requested_by": "on-call"}),
+            )
+            .await?;
+        println!("  stop -> {}", preview(&stop, 400));
+        let stopped = self.world.reserved_concurrency().await;
+        let schedule_stopped = self.schedule_state().await;
+        let probe = e2e::invoke(
+            &self.world.admin,
+            &self.guarded(),
+            Some("live"),
+            &json!({"smoke_test": true}),
+        )
+        .await;
+        let throttled = probe
+            .as_ref()
+            .is_err_and(|e| e.contains("TooManyRequestsException"));
+        let status = self
+            .world
+            .invoke_as_operator("KillSwitchFunction", &json!({"action": "status"}))
+            .await?;
+        println!("  status -> {}", preview(&status, 400));
+        let resume = self
+            .world
+            .invoke_as_operator(
+                "KillSwitchFunction",
+                &json!({"action": "resume", "reason": "drill: fills look right", "requested_by": "on-call"}),
+            )
+            .await?;
+        println!("  resume -> {}", preview(&resume, 400));
+        let restored = self.world.reserved_concurrency().await;
+        let schedule_resumed = self.schedule_state().await;
+        self.print_alerts().await;
+        if stopped == Some(0)
+            && throttled
+            && status["state"] == "stopped"
+            && restored == Some(1)
+            && schedule_stopped == "DISABLED"
+            && schedule_resumed == "ENABLED"
+        {
+            Ok("concurrency 1 -> 0 (a probe of live is throttled, schedule DISABLED, status: stopped by on-call) -> 1 restored, schedule ENABLED".into())
+        } else {
+            Err(format!(
+                "stopped={stopped:?} schedule={schedule_stopped} throttled={throttled} status={} restored={restored:?} schedule={schedule_resumed}",
+                status["state"]
+            ))
+        }
+    }
+
+    /// The hooks' verdicts (warning topic), as the team's tooling receives them.
+    async fn print_verdicts(&self) {
+        for n in self.world.read_inbox(&self.world.inboxes.warning).await {
+            println!(
+                "  warning topic <- {}",
+                n["Subject"].as_str().unwrap_or("(no subject)")
+            );
+            print_indented(n["Message"].as_str().unwrap_or(""), 8);
+        }
+    }
+
+    /// What the on-call engineer reads: e-mails, SMS, chat cards (and the inboxes' subjects).
+    async fn print_alerts(&self) {
+        for (name, queue) in [
+            ("critical", &self.world.inboxes.critical),
+            ("warning", &self.world.inboxes.warning),
+        ] {
+            for n in self.world.read_inbox(queue).await {
+                println!(
+                    "  {name} topic <- {}",
+                    n["Subject"].as_str().unwrap_or("(no subject)")
+                );
+            }
+        }
+        for e in self.world.acct.control.deliveries("email").await {
             println!(
                 "  e-mail to {}  Subject: {}",
                 e["endpoint"].as_str().unwrap_or("?"),
                 e["subject"].as_str().unwrap_or("")
             );
-            print_indented(e["message"].as_str().unwrap_or(""), 9);
+            print_indented(e["message"].as_str().unwrap_or(""), 6);
         }
-        let texts = self.acct.control.deliveries("sms").await;
-        for t in &texts {
+        for t in self.world.acct.control.deliveries("sms").await {
             println!(
                 "  SMS to {}: {}",
                 t["endpoint"].as_str().unwrap_or("?"),
                 t["message"].as_str().unwrap_or("")
             );
         }
-        let chat = notifications(&self.cfg, &self.stack.chat.queue).await;
-        for card in &chat {
-            let card: Value =
-                serde_json::from_str(card["Message"].as_str().unwrap_or("{}")).unwrap_or_default();
-            println!(
-                "  chat card: {}",
-                card["content"]["title"].as_str().unwrap_or("?")
-            );
-            print_indented(card["content"]["description"].as_str().unwrap_or(""), 4);
-        }
-        let critical = routed.iter().filter(|(s, _)| *s == "critical").count();
-        let warning = routed.iter().filter(|(s, _)| *s == "warning").count();
-        let sms_fit = texts
-            .iter()
-            .all(|t| t["message"].as_str().is_some_and(|m| m.len() <= 140));
-        if critical == 2
-            && warning == 1
-            && routed.len() == 3
-            && emails.len() == 3
-            && texts.len() == 2
-            && sms_fit
-            && chat.len() == 3
-        {
-            Ok("3 alerts routed (critical: errors alarm + deployment failure; warning: composite): 3 e-mails, 2 SMS (<= 140 chars), 3 chat cards".into())
-        } else {
-            Err(format!(
-                "routed {routed:?}; {} e-mails, {} SMS (fit: {sms_fit}), {} chat cards; expected 2 critical + 1 warning, 3 e-mails, 2 SMS, 3 cards",
-                emails.len(),
-                texts.len(),
-                chat.len()
-            ))
-        }
-    }
-
-    async fn dead_letters(&self) -> Result<String, String> {
-        let sqs = aws_sdk_sqs::Client::new(&self.cfg);
-        let send = |ids: std::ops::Range<u32>, code: &'static str| {
-            let sqs = sqs.clone();
-            async move {
-                let mut batch = sqs.send_message_batch().queue_url(&self.stack.dlq_url);
-                for i in ids {
-                    let attr = |v: &str| {
-                        MessageAttributeValue::builder()
-                            .data_type("String")
-                            .string_value(v)
-                            .build()
-                    };
-                    let entry = SendMessageBatchRequestEntry::builder()
-                        .id(format!("m{i}"))
-                        .message_body(
-                            json!({"source": "trading-bot.tick", "signal": i}).to_string(),
-                        )
-                        .message_attributes("RequestID", attr(&format!("req-{i}")).expect("attr"))
-                        .message_attributes("ErrorCode", attr(code).expect("attr"))
-                        .message_attributes(
-                            "ErrorMessage",
-                            attr("exchange API timed out").expect("attr"),
-                        )
-                        .build()
-                        .expect("entry");
-                    batch = batch.entries(entry);
-                }
-                batch.send().await.map(|_| ()).map_err(|e| e.to_string())
+        if let Some(chat) = &self.world.inboxes.chat {
+            for card in self.world.read_inbox(chat).await {
+                let card: Value = serde_json::from_str(card["Message"].as_str().unwrap_or("{}"))
+                    .unwrap_or_default();
+                println!(
+                    "  chat card: {}",
+                    card["content"]["title"].as_str().unwrap_or("?")
+                );
             }
-        };
-        // Two stale trade signals, then four fresh failures.
-        send(0..2, "200").await?;
-        tokio::time::sleep(Duration::from_secs(4)).await;
-        send(2..5, "200").await?;
-        send(5..6, "Unhandled").await?;
-
-        let report = self
-            .invoke("dlq-inspector", &json!({"action": "inspect"}))
-            .await?;
-        println!("  inspect report: {}", preview(&report, 600));
-        let after_inspect = visible_messages(&self.cfg, &self.stack.dlq_url).await;
-        if after_inspect != 6 {
-            return Err(format!(
-                "inspect consumed messages: {after_inspect} of 6 visible"
-            ));
         }
-        let redrive = self
-            .invoke(
-                "dlq-inspector",
-                &json!({"action": "redrive", "max_age_seconds": 3}),
-            )
-            .await?;
-        println!("  redrive report: {}", preview(&redrive, 600));
-        let replayed = self
+        self.world
             .acct
             .control
-            .invocations(FUNCTION)
-            .await
-            .into_iter()
-            .filter(|i| i["invocation_type"] == "Event")
-            .count();
-        let left = visible_messages(&self.cfg, &self.stack.dlq_url).await;
-        if replayed != 4 || left != 2 {
-            return Err(format!(
-                "replayed {replayed} (expected 4), left in DLQ {left} (expected the 2 stale)"
-            ));
-        }
-        let purge = self
-            .invoke(
-                "dlq-inspector",
-                &json!({"action": "purge", "confirm": "trading-bot-dlq"}),
-            )
-            .await?;
-        println!("  purge report: {}", preview(&purge, 300));
-        let empty = visible_messages(&self.cfg, &self.stack.dlq_url).await;
-        (empty == 0)
-            .then(|| "6 inspected and left in place; 4 fresh replayed to trading-bot, 2 stale skipped then purged".into())
-            .ok_or_else(|| format!("{empty} messages left after purge"))
-    }
-
-    async fn kill_switch(&self) -> Result<String, String> {
-        let lambda = guardian::aws::lambda::Lambda::new(self.emulated.clone());
-        let stop = self
-            .invoke(
-                "kill-switch",
-                &json!({"action": "stop", "reason": "drill: bad fills since 03:00", "requested_by": "on-call"}),
-            )
-            .await?;
-        println!("  stop -> {}", preview(&stop, 500));
-        let stopped = lambda
-            .reserved_concurrency(FUNCTION)
-            .await
-            .map_err(|e| e.to_string())?;
-        let probe = lambda
-            .invoke(FUNCTION, Some("live"), br#"{"smoke_test": true}"#)
+            .post("/_ext/sns/deliveries/clear", json!({}))
             .await;
-        let throttled = matches!(&probe, Err(e) if e.is_code("TooManyRequestsException"));
-        let status = self
-            .invoke("kill-switch", &json!({"action": "status"}))
-            .await?;
-        println!("  status -> {}", preview(&status, 500));
-        let resume = self
-            .invoke(
-                "kill-switch",
-                &json!({"action": "resume", "reason": "drill: fixed", "requested_by": "on-call"}),
-            )
-            .await?;
-        println!("  resume -> {}", preview(&resume, 500));
-        let restored = lambda
-            .reserved_concurrency(FUNCTION)
-            .await
-            .map_err(|e| e.to_string())?;
-        let critical = notifications(&self.cfg, &self.stack.critical.queue)
-            .await
-            .len()
-            + notifications(&self.cfg, &self.stack.alerts.queue)
-                .await
-                .len();
-        if stopped == Some(0)
-            && throttled
-            && status["state"] == "stopped"
-            && restored == Some(1)
-            && critical >= 2
-        {
-            Ok("concurrency 1 -> 0 (probe throttled, status stopped by on-call) -> 1 restored; alerts sent".into())
-        } else {
-            Err(format!(
-                "stopped={stopped:?} throttled={throttled} status={} restored={restored:?} alerts={critical}",
-                status["state"]
-            ))
-        }
+    }
+}
+
+fn with<'a>(base: &[(&'a str, &'a str)], extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all: Vec<(&str, &str)> = base
+        .iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .copied()
+        .collect();
+    all.extend_from_slice(extra);
+    all
+}
+
+fn print_weights(timeline: &Value) {
+    let Some(points) = timeline["weights"].as_array() else {
+        return;
+    };
+    let line: Vec<String> = points
+        .iter()
+        .map(|p| {
+            let weights = p["weights"]
+                .as_object()
+                .map(|w| {
+                    w.iter()
+                        .map(|(v, f)| format!("v{v} {:.0}%", f.as_f64().unwrap_or(0.0) * 100.0))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                })
+                .unwrap_or_default();
+            format!("t+{:.1}s {weights}", p["t"].as_f64().unwrap_or(0.0))
+        })
+        .collect();
+    if !line.is_empty() {
+        println!("      alias live: {}", line.join(" | "));
     }
 }
 
