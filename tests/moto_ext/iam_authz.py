@@ -239,6 +239,25 @@ def _kms(action):
     return resolve
 
 
+def _stack(action):
+    """CloudFormation authorises a stack operation against the stack's ARN, which ends in its
+    id; a name that is not a live stack is matched as stack/<name>/* (Service Authorization
+    Reference, AWS CloudFormation, resource type `stack`; a call with no StackName, "*")."""
+    def resolve(resp, op):
+        name = resp._get_param("StackName") or ""
+        if not name:
+            return [(action, "*", {})]
+        if name.startswith("arn:"):
+            return [(action, name, {})]
+        import cloudformation_ext
+        try:
+            stack_id = cloudformation_ext.find(resp.current_account, resp.region, name, deleted_ok=False).id
+        except Exception:
+            stack_id = _arn(resp, "cloudformation", f"stack/{name}/*")
+        return [(action, stack_id, {})]
+    return resolve
+
+
 def _anything(action):
     return lambda resp, op: [(action, "*", {})]
 
@@ -281,6 +300,7 @@ RESOLVERS = {
     ("scheduler", "UpdateSchedule"): _scheduler_update,
     ("kms", "GenerateDataKey"): _kms("kms:GenerateDataKey"),
     ("kms", "Decrypt"): _kms("kms:Decrypt"),
+    ("cloudformation", "DescribeStacks"): _stack("cloudformation:DescribeStacks"),
     ("xray", "PutTraceSegments"): _anything("xray:PutTraceSegments"),
     ("xray", "PutTelemetryRecords"): _anything("xray:PutTelemetryRecords"),
 }
@@ -289,6 +309,7 @@ RESOLVERS = {
 UNCHECKED = {("sts", "GetCallerIdentity")}
 
 ERROR_CODES = {"sns": "AuthorizationError", "sqs": "AccessDenied", "cloudwatch": "AccessDenied",
+               "cloudformation": "AccessDenied",
                "iam": "AccessDenied", "sts": "AccessDenied"}
 
 
