@@ -7,6 +7,7 @@
 //! takes a fresh [`TestAccount`] so their state never mixes.
 
 mod control;
+pub mod drill;
 mod emulator;
 mod functions;
 mod principals;

@@ -2,12 +2,10 @@
 //! least-privilege report (every IAM statement of every role: used and necessary, or unused
 //! with the reason the template gives for keeping it).
 
-use std::path::PathBuf;
-
-use e2e::{STACK, World};
+use crate::{STACK, World};
 use serde_json::Value;
 
-use crate::StepResult;
+use super::{StepResult, TIME_SCALE};
 
 pub async fn stack_summary(world: &World) {
     let summary = world
@@ -39,14 +37,9 @@ pub async fn stack_summary(world: &World) {
     }
     println!(
         "  time: 1 s here stands for {:.0} s on AWS (the 5-minute canary takes {:.0} s); function timeouts are real\n",
-        1.0 / crate::TIME_SCALE,
-        300.0 * crate::TIME_SCALE
+        1.0 / TIME_SCALE,
+        300.0 * TIME_SCALE
     );
-}
-
-/// Where the emulator keeps the logs of the function processes it ran.
-pub fn log_dir(world: &World) -> PathBuf {
-    world.acct.log_dir.join(&world.acct.id)
 }
 
 /// The deployed (processed) template, from CloudFormation's `GetTemplate`: the roles'

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use e2e::{DeploymentRecord, STACK, Template, World};
+use crate::{DeploymentRecord, STACK, Template, World};
 use serde_json::{Value, json};
 
-use crate::{PARAMETERS, StepResult};
+use super::{PARAMETERS, StepResult, TIME_SCALE};
 
 pub struct Drill {
     pub world: World,
@@ -299,7 +299,7 @@ impl Drill {
                         )
                         .await;
                     fired += 1;
-                    let gap = 150.0 * crate::TIME_SCALE * 1000.0;
+                    let gap = 150.0 * TIME_SCALE * 1000.0;
                     tokio::time::sleep(Duration::from_millis(gap as u64)).await;
                 } else if fired > 0 {
                     break;
@@ -398,8 +398,8 @@ impl Drill {
         let dlq = self.world.stack.output("DeadLetterQueueUrl");
         // Five minutes pass: every failed run has used up its retries (or, trading being
         // stopped, gone straight to the DLQ).
-        tokio::time::sleep(Duration::from_secs_f64(300.0 * crate::TIME_SCALE)).await;
-        let depth = e2e::visible_messages(&self.world.admin, &dlq).await;
+        tokio::time::sleep(Duration::from_secs_f64(300.0 * TIME_SCALE)).await;
+        let depth = crate::visible_messages(&self.world.admin, &dlq).await;
         // The hourly inspection comes due: its schedule fires, and the report reaches the
         // warning topic, where the team reads it.
         self.world
@@ -430,7 +430,7 @@ impl Drill {
             .map(|n| json!(n["Subject"]))
             .ok_or("the scheduled inspection published no report")?;
         println!("  scheduled inspect -> {report}");
-        let after_inspect = e2e::visible_messages(&self.world.admin, &dlq).await;
+        let after_inspect = crate::visible_messages(&self.world.admin, &dlq).await;
         let refused = self
             .world
             .invoke_as_operator(
@@ -442,7 +442,7 @@ impl Drill {
             "  redrive while stopped -> {}",
             preview(&refused.clone().unwrap_or_else(|e| json!(e)), 300)
         );
-        let after_refusal = e2e::visible_messages(&self.world.admin, &dlq).await;
+        let after_refusal = crate::visible_messages(&self.world.admin, &dlq).await;
         let resume = self
             .world
             .invoke_as_operator(
@@ -463,7 +463,7 @@ impl Drill {
         let emptied = self
             .world
             .wait_for(Duration::from_secs(20), || async {
-                e2e::visible_messages(&self.world.admin, &dlq).await == 0
+                crate::visible_messages(&self.world.admin, &dlq).await == 0
             })
             .await;
         let refused_ok = refused.is_err() && after_refusal == depth;
@@ -490,7 +490,7 @@ impl Drill {
         println!("  stop -> {}", preview(&stop, 400));
         let stopped = self.world.reserved_concurrency().await;
         let schedule_stopped = self.schedule_state().await;
-        let probe = e2e::invoke(
+        let probe = crate::invoke(
             &self.world.admin,
             &self.guarded(),
             Some("live"),
