@@ -48,13 +48,20 @@ async fn evaluator_allows_denies_and_an_explicit_deny_wins() {
     let allow = policy(json!([{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}]));
     let deny = policy(json!([{"Effect": "Deny", "Action": "sns:*", "Resource": "*"}]));
     assert_eq!(
-        simulate(&cfg, &[allow.clone()], "sns:Publish", topic, &[]).await,
+        simulate(
+            &cfg,
+            std::slice::from_ref(&allow),
+            "sns:Publish",
+            topic,
+            &[]
+        )
+        .await,
         Allowed
     );
     assert_eq!(
         simulate(
             &cfg,
-            &[allow.clone()],
+            std::slice::from_ref(&allow),
             "sns:Publish",
             &format!("{topic}-2"),
             &[]
