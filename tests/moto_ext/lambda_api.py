@@ -2,20 +2,22 @@
 FunctionError, through lambda_exec), the creation-time checks AWS makes (CreateFunction,
 UpdateFunctionConfiguration, CreateAlias, UpdateAlias, PutFunctionEventInvokeConfig,
 PutFunctionConcurrency), the configuration moto drops (DeadLetterConfig, LoggingConfig,
-TracingConfig on update), EventInvokeConfig per qualifier, and the scripted behaviour of
-functions whose package has no runnable `bootstrap` (queued results, routes, default payload).
+TracingConfig on update), EventInvokeConfig per qualifier, the tag constraints TagResource and
+CreateFunction enforce (README.md, Tags), and the scripted behaviour of functions whose package
+has no runnable `bootstrap` (queued results, routes, default payload).
 notes/lambda.md cites the AWS source of each behaviour."""
 import functools
 import json
 import re
 import time
+import unicodedata
 import urllib.error
 import urllib.request
 from collections import defaultdict, deque
 from urllib.parse import parse_qs, unquote
 
 from moto.awslambda.exceptions import (InvalidParameterValueException, InvalidRoleFormat,
-                                       UnknownEventConfig)
+                                       LambdaClientError, UnknownEventConfig)
 from moto.awslambda.models import EventInvokeConfig, LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.iam.models import iam_backends
@@ -215,6 +217,8 @@ _orig_delete = LambdaBackend.delete_function
 
 
 def create_function(self, spec):
+    _check_tags(spec.get("Tags"))
+    _check_tag_count(spec.get("Tags") or {})
     _check_role(self.account_id, spec.get("Role"))
     _check_env(spec.get("Environment"))
     _check_dlq(self.account_id, self.region_name, spec.get("Role"), spec.get("DeadLetterConfig"), spec.get("FunctionName"))
@@ -293,6 +297,75 @@ LambdaBackend.create_alias = create_alias
 LambdaBackend.update_alias = update_alias
 LambdaBackend.put_function_concurrency = put_function_concurrency
 LambdaBackend.delete_function = delete_function
+
+
+# ---------------------------------------------------------------- tags (README.md, Tags)
+# TagKey and TagValue in the botocore lambda model: min/max length and this pattern, which AWS
+# quotes in its ValidationException. Python's `re` has no \p{L}: see _tag_text_ok.
+TAG_PATTERN = r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"
+TAG_SIGNS = frozenset("_.:/=+-@")
+TAG_KEY_MAX, TAG_VALUE_MAX, MAX_TAGS = 128, 256, 50
+TOO_MANY_TAGS = "Number of tags exceeds resource tag limit."
+NO_TAGS = "An error occurred and the request cannot be processed."
+
+
+def _tag_text_ok(text):
+    """TAG_PATTERN: every character a Unicode letter (L*), separator (Z*) or number (N*), as
+    this Python's Unicode database classifies it, or one of _ . : / = + - @."""
+    return all(c in TAG_SIGNS or unicodedata.category(c)[0] in "LZN" for c in text)
+
+
+def _java_map(entries):
+    """A map as AWS's validation message prints it (Java's Map.toString)."""
+    return "{" + ", ".join(f"{k}={v}" for k, v in entries) + "}"
+
+
+def _constraint(entries, what, low, high):
+    return (f"Value '{_java_map(entries)}' at 'tags' failed to satisfy constraint: {what} must satisfy constraint: "
+            f"[Member must have length less than or equal to {high}, Member must have length greater than or equal "
+            f"to {low}, Member must satisfy regular expression pattern: {TAG_PATTERN}]")
+
+
+def _check_tags(tags):
+    """A Tags map (TagResource, CreateFunction) against TagKey and TagValue: ValidationException
+    in AWS's wording, naming the offending entries; then the reserved `aws:` key prefix."""
+    if not isinstance(tags, dict):
+        return  # not a map: moto's own handling
+    bad_values = [(k, v) for k, v in tags.items()
+                  if isinstance(v, str) and not (len(v) <= TAG_VALUE_MAX and _tag_text_ok(v))]
+    bad_keys = [(k, v) for k, v in tags.items()
+                if isinstance(k, str) and not (1 <= len(k) <= TAG_KEY_MAX and _tag_text_ok(k))]
+    errors = ([_constraint(bad_values, "Map value", 0, TAG_VALUE_MAX)] if bad_values else []) + \
+             ([_constraint(bad_keys, "Map keys", 1, TAG_KEY_MAX)] if bad_keys else [])
+    if errors:
+        count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: "
+        raise LambdaClientError("ValidationException", count + "; ".join(errors))
+    reserved = sorted(k for k in tags if isinstance(k, str) and k.lower().startswith("aws:"))
+    if reserved:
+        raise InvalidParameterValueException(
+            f"Tag keys starting with 'aws:' are reserved for AWS use: {', '.join(reserved)}")
+
+
+def _check_tag_count(tags):
+    """At most 50 tags on a resource; `aws:` tags do not count."""
+    if sum(1 for k in tags if not str(k).lower().startswith("aws:")) > MAX_TAGS:
+        raise InvalidParameterValueException(TOO_MANY_TAGS)
+
+
+@_aws_errors
+def tag_resource(self):
+    arn = unquote(self.path.rsplit("/", 1)[-1])
+    tags = self.json_body.get("Tags")
+    _check_tags(tags)
+    if not tags:
+        raise InvalidParameterValueException(NO_TAGS)
+    resource = self.backend._get_resource_by_arn(arn)  # 404 for an unknown function
+    _check_tag_count({**resource.tags, **tags})
+    self.backend.tag_resource(arn, tags)
+    return "{}"
+
+
+LambdaResponse.tag_resource = tag_resource
 
 
 # ---------------------------------------------------------------- EventInvokeConfig per qualifier

@@ -581,3 +581,69 @@ async fn an_empty_queue_publishes_nothing() {
     assert_eq!(report["examined"], 0);
     assert!(notifications(&f.cfg, &f.inbox).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redrive_refused_while_stopped_nothing_consumed() {
+    let f = Fixture::new(&[]).await;
+    f.fill(25, |_| {
+        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
+    })
+    .await;
+    // The kill switch's stop: reserved concurrency 0.
+    aws_sdk_lambda::Client::new(&f.cfg)
+        .put_function_concurrency()
+        .function_name(FUNCTION)
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .unwrap();
+    let before = f.calls().await;
+
+    let err = f
+        .call(json!({"action": "redrive"}), Duration::from_secs(60))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.error_type(), "Dlq.TargetStopped", "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(FUNCTION) && text.contains("nothing was moved"),
+        "{text}"
+    );
+    let after = f.calls().await;
+    let made = |now: &BTreeMap<String, u64>, op: &str| {
+        now.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
+    };
+    for op in ["ReceiveMessage", "DeleteMessageBatch", "Invoke"] {
+        assert_eq!(made(&after, op), 0, "{op} made while refusing: {after:?}");
+    }
+    assert_eq!(
+        made(&after, "GetFunctionConcurrency"),
+        1,
+        "the one read it needs"
+    );
+    assert!(f.invoked_seqs().await.is_empty());
+    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 25);
+
+    // A dry run reads but moves nothing: still allowed while stopped.
+    let report = f
+        .call(
+            json!({"action": "redrive", "dry_run": true}),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome(&report, "dry_run_selected"), 25, "{report}");
+    let after_dry_run = f.calls().await;
+    assert_eq!(made(&after_dry_run, "Invoke"), 0);
+    assert_eq!(made(&after_dry_run, "DeleteMessageBatch"), 0);
+    assert!(
+        f.invoked_seqs().await.is_empty(),
+        "dry run invoked the function"
+    );
+    assert_eq!(
+        unique(&seqs_of(&drain(&f.cfg, &f.dlq).await)),
+        (0..25).collect(),
+        "every message is still in the DLQ"
+    );
+}

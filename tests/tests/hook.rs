@@ -1,14 +1,20 @@
 //! Issue #3: the pre-traffic smoke-test hook, through its real handler, against the emulator.
-//! Every case checks what CodeDeploy recorded and the verdict that reached SNS.
+//! Every case checks what CodeDeploy recorded and the verdict that reached SNS. Issue #17: a
+//! target whose only concurrency slot a real run holds (no fault injection) is waited out.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_sdk_codedeploy::types::{
     AppSpecContent, ComputePlatform, RevisionLocation, RevisionLocationType,
 };
-use e2e::{TestAccount, guarded_function, lambda_context, notifications, topic_with_queue};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Environment, FunctionCode, InvocationType, Runtime};
+use e2e::{
+    TestAccount, build_functions, guarded_function, lambda_context, lambda_role, notifications,
+    topic_with_queue, workspace_root,
+};
 use guardian::config::Env;
 use guardian::deadline::Deadline;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -691,4 +697,257 @@ async fn a_misconfigured_hook_still_reports_failed() {
         "the deployment rolls back now"
     );
     assert!(hook.invocations().await.is_empty(), "nothing probed");
+}
+
+// ------------------------------------------------------------ a target busy for real (#17)
+
+/// A zip archive (stored) with one executable `bootstrap` (mode 0755) that execs the built
+/// sample target, as `sam build` packages a custom runtime.
+fn sample_target_package() -> Vec<u8> {
+    let binary = workspace_root().join("target/debug/sample-target");
+    let script = format!("#!/bin/sh\nexec {} \"$@\"\n", binary.display());
+    let (name, data) = (b"bootstrap", script.as_bytes());
+    let (crc, size) = (crc32(data), data.len() as u32);
+    let mut local = vec![0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    for v in [crc, size, size] {
+        local.extend_from_slice(&v.to_le_bytes());
+    }
+    local.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    local.extend_from_slice(&[0, 0]);
+    local.extend_from_slice(name);
+    local.extend_from_slice(data);
+    let mut central = vec![0x50, 0x4b, 0x01, 0x02, 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    for v in [crc, size, size] {
+        central.extend_from_slice(&v.to_le_bytes());
+    }
+    central.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    central.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attrs
+    central.extend_from_slice(&(0o100755u32 << 16).to_le_bytes()); // unix mode rwxr-xr-x
+    central.extend_from_slice(&[0; 4]); // local header offset
+    central.extend_from_slice(name);
+    let mut end = vec![0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0];
+    end.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    end.extend_from_slice(&(local.len() as u32).to_le_bytes());
+    end.extend_from_slice(&[0, 0]);
+    [local, central, end].concat()
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+impl Hook {
+    /// `trading-bot` running the real sample target with reserved concurrency 1 (one slot for
+    /// all its versions): version 1 hangs (`FAILURE_MODE=hang`) until Lambda's timeout of
+    /// `hold_seconds` ends its run, version 2 is healthy. Plus the alert topic and the
+    /// deployment shifting `live` from 1 to 2, as [`Hook::new`] makes them.
+    async fn busy_target(hold_seconds: i32) -> Hook {
+        tokio::task::spawn_blocking(|| build_functions(false))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let account = TestAccount::new();
+        let cfg = account.sdk_config().await;
+        let lambda = aws_sdk_lambda::Client::new(&cfg);
+        let env = |mode: &str| {
+            Environment::builder()
+                .variables("FAILURE_MODE", mode)
+                .build()
+        };
+        lambda
+            .create_function()
+            .function_name(FUNCTION)
+            .runtime(Runtime::Providedal2023)
+            .handler("bootstrap")
+            .role(lambda_role(&cfg).await)
+            .timeout(hold_seconds)
+            .environment(env("hang"))
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(sample_target_package()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateFunction");
+        let publish = || async {
+            lambda
+                .publish_version()
+                .function_name(FUNCTION)
+                .send()
+                .await
+                .expect("PublishVersion")
+                .version
+                .expect("version")
+        };
+        assert_eq!(publish().await, "1");
+        lambda
+            .update_function_configuration()
+            .function_name(FUNCTION)
+            .environment(env("none"))
+            .timeout(10)
+            .send()
+            .await
+            .expect("UpdateFunctionConfiguration");
+        assert_eq!(publish().await, "2");
+        lambda
+            .create_alias()
+            .function_name(FUNCTION)
+            .name("live")
+            .function_version("1")
+            .send()
+            .await
+            .expect("CreateAlias");
+        lambda
+            .put_function_concurrency()
+            .function_name(FUNCTION)
+            .reserved_concurrent_executions(1)
+            .send()
+            .await
+            .expect("PutFunctionConcurrency");
+        // Version 1's run fails by timing out; Lambda would retry it a minute later.
+        lambda
+            .put_function_event_invoke_config()
+            .function_name(FUNCTION)
+            .qualifier("1")
+            .maximum_retry_attempts(0)
+            .send()
+            .await
+            .expect("PutFunctionEventInvokeConfig");
+        let (topic, inbox) = topic_with_queue(&cfg, "hook-alerts").await;
+        let deployment_id = deployment(&account, &cfg, Revision::Content(APPSPEC_JSON)).await;
+        Hook {
+            account,
+            cfg,
+            topic,
+            inbox,
+            deployment_id,
+        }
+    }
+
+    /// A run of version 1 takes the function's only slot, as a scheduled tick would (an
+    /// asynchronous invoke); returns once its execution environment is busy with it.
+    async fn hold_the_slot(&self) {
+        aws_sdk_lambda::Client::new(&self.cfg)
+            .invoke()
+            .function_name(FUNCTION)
+            .qualifier("1")
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(r#"{"source": "tick"}"#))
+            .send()
+            .await
+            .expect("Invoke (Event)");
+        let end = Instant::now() + Duration::from_secs(15);
+        loop {
+            let envs = self.account.control.get("/_ext/lambda/environments").await;
+            let busy = envs.as_array().is_some_and(|e| {
+                e.iter()
+                    .any(|e| e["version"] == "1" && e["state"] == "busy")
+            });
+            if busy {
+                return;
+            }
+            assert!(Instant::now() < end, "version 1 never ran: {envs}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Synchronous invokes of `version` that ran (throttled ones are not recorded).
+    async fn ran(&self, version: &str) -> usize {
+        self.invocations()
+            .await
+            .iter()
+            .filter(|i| i["invocation_type"] == "RequestResponse" && i["qualifier"] == version)
+            .count()
+    }
+
+    async fn invoke_calls(&self) -> u64 {
+        let calls = self.account.control.call_counts().await;
+        calls.get("Invoke").copied().unwrap_or(0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_probe_throttled_while_a_run_holds_the_slot_passes_once_it_frees() {
+    let hook = Hook::busy_target(4).await;
+    hook.hold_the_slot().await;
+    let (before, started) = (hook.invoke_calls().await, Instant::now());
+
+    let out = handler(&hook.app(&[]), hook.event(Duration::from_secs(40)))
+        .await
+        .unwrap();
+    let took = started.elapsed();
+
+    assert_eq!(hook.recorded().await, ["Succeeded"], "{out:#}");
+    let row = &out["probes"][0];
+    assert_eq!(
+        (&row["passed"], &row["attempts"], &row["executed_version"]),
+        (&json!(true), &json!(1), &json!("2")),
+        "the throttled invokes spent none of the probe's attempts: {row:#}"
+    );
+    // It waited: every invoke before the slot freed was throttled (429, not recorded as a
+    // run), and only then did version 2 run, once.
+    let invokes = hook.invoke_calls().await - before;
+    assert_eq!(hook.ran("2").await, 1);
+    assert!(invokes >= 2, "{invokes} Invoke call(s): none throttled?");
+    assert!(
+        took >= Duration::from_secs(2),
+        "the hook answered in {took:?}, before version 1's run could have ended"
+    );
+    // The slot was freed by Lambda's timeout ending version 1's run (its record is written
+    // just after the slot is released).
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let records = hook
+            .account
+            .control
+            .get(&format!("/_ext/lambda/async?function={FUNCTION}"))
+            .await;
+        if records[0]["attempts"][0]["result"] == "function_error" {
+            break;
+        }
+        assert!(Instant::now() < end, "version 1's run: {records}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (subject, message, _) = hook.alert().await;
+    assert_eq!(subject, "PASS pre-traffic trading-bot v2", "{message}");
+    println!(
+        "busy for {took:?}: {invokes} Invoke calls, {} throttled; probe row {row}",
+        invokes - 1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_probe_throttled_past_the_hooks_budget_fails_as_busy() {
+    // Version 1's run outlasts the hook's whole budget.
+    let hook = Hook::busy_target(60).await;
+    hook.hold_the_slot().await;
+    let before = hook.invoke_calls().await;
+
+    let out = handler(&hook.app(&[]), hook.event(Duration::from_secs(8)))
+        .await
+        .unwrap();
+
+    assert_eq!(hook.recorded().await, ["Failed"], "{out:#}");
+    let failure = out["probes"][0]["failures"][0].as_str().unwrap_or_default();
+    assert!(failure.starts_with("target busy for"), "{out:#}");
+    let message = hook.alert().await.1;
+    assert!(message.contains("target busy for"), "{message}");
+    assert_eq!(hook.ran("2").await, 0, "version 2 never got the slot");
+    let invokes = hook.invoke_calls().await - before;
+    assert!(
+        invokes > 3,
+        "the hook waited, invoking again, beyond the SDK's own attempts: {invokes}"
+    );
 }

@@ -3,7 +3,7 @@
 //! afterwards, not only what the handler answered.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use e2e::{TestAccount, guarded_function, lambda_context, notifications, queue, topic_with_queue};
@@ -511,4 +511,300 @@ async fn world_in(acct: TestAccount, concurrency: Option<i32>, extra: &[(&str, S
         cfg,
         alerts,
     }
+}
+
+// ------------------------------------------------- during CodeDeploy's own rollback (#17)
+
+const APP: &str = "bot-app";
+const GROUP: &str = "bot-group";
+const HOOK: &str = "CodeDeployHook_pre";
+
+/// A Lambda deployment group the emulator's CodeDeploy engine runs, as SAM makes it: the
+/// service role with AWSCodeDeployRoleForLambda, a pre-traffic hook named
+/// `CodeDeployHook_*`, an alarm, and automatic rollback on failure, alarm and stop request.
+/// The guarded function gets version 2, the deployment's target.
+async fn deployment_group(w: &World) {
+    let lambda = lambda(&w.cfg);
+    lambda
+        .update_function_configuration()
+        .function_name(BOT)
+        .description("build 2")
+        .send()
+        .await
+        .unwrap();
+    let v2 = lambda
+        .publish_version()
+        .function_name(BOT)
+        .send()
+        .await
+        .unwrap()
+        .version;
+    assert_eq!(v2.as_deref(), Some("2"));
+    guarded_function(&w.cfg, HOOK, 0).await;
+    aws_sdk_cloudwatch::Client::new(&w.cfg)
+        .put_metric_alarm()
+        .alarm_name("trading-bot-errors")
+        .namespace("AWS/Lambda")
+        .metric_name("Errors")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .send()
+        .await
+        .unwrap();
+    let iam = aws_sdk_iam::Client::new(&w.cfg);
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let role = iam
+        .create_role()
+        .role_name("CodeDeployServiceRole")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn;
+    iam.attach_role_policy()
+        .role_name("CodeDeployServiceRole")
+        .policy_arn("arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda")
+        .send()
+        .await
+        .unwrap();
+    use aws_sdk_codedeploy::types::{
+        Alarm, AlarmConfiguration, AutoRollbackConfiguration, AutoRollbackEvent, ComputePlatform,
+    };
+    let cd = aws_sdk_codedeploy::Client::new(&w.cfg);
+    cd.create_application()
+        .application_name(APP)
+        .compute_platform(ComputePlatform::Lambda)
+        .send()
+        .await
+        .unwrap();
+    cd.create_deployment_group()
+        .application_name(APP)
+        .deployment_group_name(GROUP)
+        .service_role_arn(role)
+        .deployment_config_name("CodeDeployDefault.LambdaCanary10Percent30Minutes")
+        .alarm_configuration(
+            AlarmConfiguration::builder()
+                .enabled(true)
+                .alarms(Alarm::builder().name("trading-bot-errors").build())
+                .build(),
+        )
+        .auto_rollback_configuration(
+            AutoRollbackConfiguration::builder()
+                .enabled(true)
+                .events(AutoRollbackEvent::DeploymentFailure)
+                .events(AutoRollbackEvent::DeploymentStopOnAlarm)
+                .events(AutoRollbackEvent::DeploymentStopOnRequest)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Polls `probe` every 50 ms for up to 30 s.
+async fn eventually<T, Fut: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut probe: impl FnMut() -> Fut,
+) -> T {
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn deployment_info(cfg: &SdkConfig, id: &str) -> aws_sdk_codedeploy::types::DeploymentInfo {
+    aws_sdk_codedeploy::Client::new(cfg)
+        .get_deployment()
+        .deployment_id(id)
+        .send()
+        .await
+        .unwrap()
+        .deployment_info
+        .unwrap()
+}
+
+/// A canary deployment of version 2, its hook passed and 10 % on version 2, then stopped by
+/// an operator with rollback: returns (the stopped deployment, CodeDeploy's rollback of it,
+/// in flight).
+async fn rollback_in_flight(w: &World) -> (String, String) {
+    use aws_sdk_codedeploy::types::{
+        AppSpecContent, DeploymentCreator, DeploymentStatus, LifecycleEventStatus,
+        RevisionLocation, RevisionLocationType,
+    };
+    let cd = aws_sdk_codedeploy::Client::new(&w.cfg);
+    let appspec = json!({"version": 0.0, "Resources": [{BOT: {"Type": "AWS::Lambda::Function",
+        "Properties": {"Name": BOT, "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}],
+        "Hooks": [{"BeforeAllowTraffic": HOOK}]});
+    let id = cd
+        .create_deployment()
+        .application_name(APP)
+        .deployment_group_name(GROUP)
+        .revision(
+            RevisionLocation::builder()
+                .revision_type(RevisionLocationType::AppSpecContent)
+                .app_spec_content(
+                    AppSpecContent::builder()
+                        .content(appspec.to_string())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .deployment_id
+        .unwrap();
+    // The hook (a scripted function here) passes: answer CodeDeploy as it would.
+    let execution = eventually("the hook to be invoked", || async {
+        let calls = w.acct.control.invocations(HOOK).await;
+        calls
+            .last()
+            .map(|c| c["payload"]["LifecycleEventHookExecutionId"].clone())
+    })
+    .await;
+    cd.put_lifecycle_event_hook_execution_status()
+        .deployment_id(&id)
+        .lifecycle_event_hook_execution_id(execution.as_str().unwrap())
+        .status(LifecycleEventStatus::Succeeded)
+        .send()
+        .await
+        .unwrap();
+    eventually("10 % on version 2", || async {
+        let alias = lambda(&w.cfg)
+            .get_alias()
+            .function_name(BOT)
+            .name("live")
+            .send()
+            .await
+            .unwrap();
+        let weights = alias
+            .routing_config
+            .and_then(|r| r.additional_version_weights);
+        weights.is_some_and(|w| w.contains_key("2")).then_some(())
+    })
+    .await;
+    cd.stop_deployment()
+        .deployment_id(&id)
+        .auto_rollback_enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let rollback = deployment_info(&w.cfg, &id)
+        .await
+        .rollback_info
+        .and_then(|r| r.rollback_deployment_id)
+        .expect("the stop started a rollback");
+    let rb = deployment_info(&w.cfg, &rollback).await;
+    assert_eq!(rb.creator, Some(DeploymentCreator::CodeDeployRollback));
+    assert_eq!(rb.status, Some(DeploymentStatus::InProgress));
+    (id, rollback)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_switch_during_a_codedeploy_rollback_leaves_the_rollback_alone() {
+    let acct = TestAccount::new();
+    // CodeDeploy's time at 0.3: the rollback stays in flight for 9 s (30 scaled seconds).
+    acct.control
+        .post("/_ext/clock", json!({"scale": 0.3}))
+        .await;
+    let w = world_in(
+        acct,
+        Some(1),
+        &[
+            ("DEPLOYMENT_APPLICATION", APP.to_string()),
+            ("DEPLOYMENT_GROUP", GROUP.to_string()),
+        ],
+    )
+    .await;
+    deployment_group(&w).await;
+    let (original, rollback) = rollback_in_flight(&w).await;
+    let stops = |acct: &TestAccount| {
+        let control = acct.control.clone();
+        async move { control.call_counts().await.get("StopDeployment").copied() }
+    };
+    assert_eq!(stops(&w.acct).await, Some(1), "the operator's stop");
+
+    let out = invoke(&w.app, stop("alice")).await.unwrap();
+    println!("stop answer during the rollback: {out:#}");
+    assert_eq!(out["state"], "stopped");
+    assert_eq!(out["failed"], json!([]), "{out:#}");
+    let left = format!(
+        "left rollback deployment {rollback} running: it returns live to the last good version"
+    );
+    assert_eq!(out["notes"], json!([left]), "{out:#}");
+    assert!(
+        !out["done"].to_string().contains("stopped deployment"),
+        "{out:#}"
+    );
+    let (c, first) = held(&w.cfg).await;
+    assert_eq!(c, Some(0));
+    assert_eq!(first["guardian:previous-concurrency"], "1");
+
+    // A second stop (an alarm firing the kill switch again) is as harmless.
+    let again = invoke(
+        &w.app,
+        json!({"action": "stop", "reason": "second", "requested_by": "bob"}),
+    )
+    .await
+    .unwrap();
+    println!("second stop answer: {again:#}");
+    assert_eq!(again["failed"], json!([]), "{again:#}");
+    let notes = again["notes"].to_string();
+    assert!(notes.contains("kept the first record"), "{again:#}");
+    assert!(
+        !again["done"].to_string().contains("stopped deployment"),
+        "{again:#}"
+    );
+    let (c, tags) = held(&w.cfg).await;
+    assert_eq!((c, &tags), (Some(0), &first), "the same record kept");
+
+    // Nothing but the operator's stop reached CodeDeploy; the rollback finishes.
+    assert_eq!(
+        stops(&w.acct).await,
+        Some(1),
+        "the kill switch stopped nothing"
+    );
+    assert_eq!(
+        w.acct.control.stopped_deployments().await,
+        [json!({"deploymentId": original, "autoRollbackEnabled": true})]
+    );
+    let done = eventually("the rollback to finish", || async {
+        let rb = deployment_info(&w.cfg, &rollback).await;
+        let status = rb.status.clone()?;
+        (status != aws_sdk_codedeploy::types::DeploymentStatus::InProgress).then_some(status)
+    })
+    .await;
+    assert_eq!(
+        done,
+        aws_sdk_codedeploy::types::DeploymentStatus::Succeeded,
+        "CodeDeploy's rollback ran to the end"
+    );
+    let alias = lambda(&w.cfg)
+        .get_alias()
+        .function_name(BOT)
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alias.function_version.as_deref(), Some("1"));
+    assert!(
+        alias
+            .routing_config
+            .and_then(|r| r.additional_version_weights)
+            .unwrap_or_default()
+            .is_empty(),
+        "live is all on the last good version"
+    );
 }
