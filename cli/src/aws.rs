@@ -1,15 +1,16 @@
 //! The AWS adapters: the only module naming `aws_sdk_*` types. Configured through
-//! `guardian::clients::loader`, so TLS, timeouts and retries are the functions' own; region,
+//! `guardian_aws::clients::loader`, so TLS, timeouts and retries are the functions' own; region,
 //! credentials and endpoint (`AWS_ENDPOINT_URL`) come from the standard chain.
 
 use std::collections::BTreeMap;
 
 use aws_config::Region;
-use guardian::aws::codedeploy::{CodeDeploy, InFlight};
-use guardian::aws::lambda::Lambda;
-use guardian::aws::sqs::{QueueDepth, Sqs};
-use guardian::clients::{SdkSettings, loader};
-use guardian::error::AwsCallError;
+use guardian::queue::QueueDepth;
+use guardian_aws::clients::{SdkSettings, loader};
+use guardian_aws::codedeploy::{CodeDeploy, InFlight};
+use guardian_aws::error::AwsCallError;
+use guardian_aws::lambda::Lambda;
+use guardian_aws::sqs::Sqs;
 
 /// A stack as `DescribeStacks` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +54,9 @@ impl Aws {
             region: sdk.region().map(|r| r.to_string()),
             cloudformation: aws_sdk_cloudformation::Client::new(&sdk),
             sts: aws_sdk_sts::Client::new(&sdk),
-            lambda: Lambda::new(aws_sdk_lambda::Client::new(&sdk)),
-            sqs: Sqs::new(aws_sdk_sqs::Client::new(&sdk)),
-            codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(&sdk)),
+            lambda: Lambda::from_sdk(&sdk),
+            sqs: Sqs::from_sdk(&sdk),
+            codedeploy: CodeDeploy::from_sdk(&sdk),
         }
     }
 

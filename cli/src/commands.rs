@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use guardian::dlq::request::Action as DlqAction;
-use guardian::error::AwsCallError;
 use guardian::killswitch::request::Action;
+use guardian_aws::error::AwsCallError;
 use serde_json::Value;
 
 use crate::answer::{self, Answer};

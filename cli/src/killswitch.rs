@@ -1,9 +1,9 @@
 //! The kill switch's request, and its answer as a person reads it (DESIGN §5; the answer's
 //! fields are functions/kill-switch/src/outcome.rs `to_json`).
 
-use guardian::aws::codedeploy::InFlight;
-use guardian::aws::sqs::QueueDepth;
 use guardian::killswitch::request::Action;
+use guardian::queue::QueueDepth;
+use guardian_aws::codedeploy::InFlight;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

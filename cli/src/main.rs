@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use guardian::clients::SdkSettings;
 use guardian::config::Env;
+use guardian_aws::clients::SdkSettings;
 use rollout_guardian_cli::args::{self, Cli, Command};
 use rollout_guardian_cli::aws::Aws;
 use rollout_guardian_cli::commands::{self, Done, Environment, Terminal};

@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
             Ok(_) => "PASS".to_string(),
             Err(e) => {
                 failed += 1;
-                format!("FAIL  {}", guardian::telemetry::preview(e, 200))
+                format!("FAIL  {}", guardian::preview::preview(e, 200))
             }
         };
         println!("{:<4} {:<62} {}", i + 1, r.name, verdict);

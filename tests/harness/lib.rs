@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::Credentials;
-use guardian::clients::{SdkSettings, loader};
+use guardian_aws::clients::{SdkSettings, loader};
 
 pub const REGION: &str = "us-east-1";
 

@@ -17,7 +17,7 @@ use aws_sdk_codedeploy::types::{
     TrafficRoutingConfig, TrafficRoutingType,
 };
 use e2e::{REGION, TestAccount, guarded_function};
-use guardian::aws::codedeploy::CodeDeploy;
+use guardian_aws::codedeploy::CodeDeploy;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -459,7 +459,7 @@ async fn the_appspec_is_read_by_sha256_from_get_application_revision() {
     let target = CodeDeploy::new(w.cd.clone()).revision(&id).await.unwrap();
     assert_eq!(
         target,
-        guardian::aws::codedeploy::Revision::AppSpecContent(appspec(Some(PRE), None))
+        guardian_aws::codedeploy::Revision::AppSpecContent(appspec(Some(PRE), None))
     );
     answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
     assert_eq!(

@@ -13,7 +13,7 @@ use e2e::{
     visible_messages,
 };
 use guardian::config::Env;
-use guardian::error::ErrorType;
+use guardian_aws::error::ErrorType;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 

@@ -8,10 +8,11 @@ use aws_sdk_codedeploy::types::{
     AppSpecContent, ComputePlatform, DeploymentStatus, RevisionLocation, RevisionLocationType,
 };
 use e2e::{TestAccount, guarded_function, topic_with_queue};
-use guardian::aws::codedeploy::{CodeDeploy, HookStatus, Reported, Revision};
-use guardian::aws::lambda::Lambda;
-use guardian::aws::sns::{Publication, Sns};
-use guardian::deadline::Deadline;
+use guardian::publication::Publication;
+use guardian_aws::codedeploy::{CodeDeploy, HookStatus, Reported, Revision};
+use guardian_aws::deadline::Deadline;
+use guardian_aws::lambda::Lambda;
+use guardian_aws::sns::Sns;
 use serde_json::json;
 
 async fn deployment(acct: &TestAccount, content: &str) -> (aws_sdk_codedeploy::Client, String) {
@@ -94,7 +95,7 @@ async fn codedeploy_stop_deployment_rolls_back_in_flight_only() {
     acct.control.set_deployment_status(&id, "InProgress").await;
     assert_eq!(
         cd.in_flight_deployments("app", "group").await.unwrap(),
-        vec![guardian::aws::codedeploy::InFlight {
+        vec![guardian_aws::codedeploy::InFlight {
             id: id.clone(),
             rollback: false
         }]
@@ -132,7 +133,7 @@ async fn lambda_invoke_honours_qualifier_and_unknown_targets() {
     let acct = TestAccount::new();
     let cfg = acct.sdk_config().await;
     guarded_function(&cfg, "trading-bot", 2).await;
-    let lambda = Lambda::new(aws_sdk_lambda::Client::new(&cfg));
+    let lambda = Lambda::from_sdk(&cfg);
 
     let v2 = lambda
         .invoke("trading-bot", Some("2"), b"{}")
@@ -173,7 +174,7 @@ async fn lambda_queued_results_carry_function_errors_and_delays() {
             ],
         )
         .await;
-    let lambda = Lambda::new(aws_sdk_lambda::Client::new(&cfg));
+    let lambda = Lambda::from_sdk(&cfg);
 
     let unhandled = lambda
         .invoke("trading-bot", Some("2"), b"{}")
@@ -236,7 +237,7 @@ async fn lambda_async_invokes_are_recorded_at_the_target() {
     let acct = TestAccount::new();
     let cfg = acct.sdk_config().await;
     guarded_function(&cfg, "trading-bot", 1).await;
-    let lambda = Lambda::new(aws_sdk_lambda::Client::new(&cfg));
+    let lambda = Lambda::from_sdk(&cfg);
     lambda
         .invoke_async("trading-bot", Some("live"), br#"{"tick": 1}"#)
         .await
@@ -264,7 +265,7 @@ async fn sns_rejects_subjects_and_structures_aws_rejects() {
             .send()
             .await
             .unwrap_err();
-        let err = guardian::error::AwsCallError::from_sdk("Publish", err);
+        let err = guardian_aws::error::AwsCallError::from_sdk("Publish", err);
         assert_eq!(
             err.code.as_deref(),
             Some("InvalidParameter"),
@@ -279,7 +280,7 @@ async fn sns_rejects_subjects_and_structures_aws_rejects() {
         .send()
         .await
         .unwrap_err();
-    let no_default = guardian::error::AwsCallError::from_sdk("Publish", no_default);
+    let no_default = guardian_aws::error::AwsCallError::from_sdk("Publish", no_default);
     assert_eq!(no_default.code.as_deref(), Some("InvalidParameter"));
     assert!(
         e2e::notifications(&cfg, &inbox).await.is_empty(),
@@ -353,7 +354,7 @@ async fn throttled_publish_succeeds_on_sdk_retry_and_is_counted() {
     acct.control
         .inject_fault("Publish", 2, 400, "Throttling")
         .await;
-    let sns = Sns::new(aws_sdk_sns::Client::new(&cfg));
+    let sns = Sns::from_sdk(&cfg);
     let publication = Publication {
         subject: Some("retried".into()),
         message: "after two throttles".into(),

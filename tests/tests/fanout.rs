@@ -9,7 +9,7 @@ use alarm_fanout::{App, Config, FanoutError, handler};
 use aws_config::SdkConfig;
 use e2e::{TestAccount, guarded_function, lambda_context, notifications, topic_with_queue};
 use guardian::config::Env;
-use guardian::error::ErrorType;
+use guardian_aws::error::ErrorType;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 

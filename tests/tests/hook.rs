@@ -16,7 +16,7 @@ use e2e::{
     topic_with_queue, workspace_root,
 };
 use guardian::config::Env;
-use guardian::deadline::Deadline;
+use guardian_aws::deadline::Deadline;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use pre_traffic_hook::{App, Config, HookEvent, conclude, handler};
 use serde_json::{Value, json};
@@ -676,8 +676,7 @@ async fn a_misconfigured_hook_still_reports_failed() {
     let problem = Config::from_env(&Env::from_pairs([("GUARDED_FUNCTIONS", FUNCTION)]))
         .unwrap_err()
         .to_string();
-    let codedeploy =
-        guardian::aws::codedeploy::CodeDeploy::new(aws_sdk_codedeploy::Client::new(&hook.cfg));
+    let codedeploy = guardian_aws::codedeploy::CodeDeploy::from_sdk(&hook.cfg);
 
     let err =
         pre_traffic_hook::misconfigured(&codedeploy, &problem, hook.event(Duration::from_secs(30)))

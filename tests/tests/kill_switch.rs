@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use e2e::{TestAccount, guarded_function, lambda_context, notifications, queue, topic_with_queue};
 use guardian::config::Env;
-use guardian::error::ErrorType;
+use guardian_aws::error::ErrorType;
 use kill_switch::{App, Config, KillSwitchError, handler};
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};

@@ -15,7 +15,7 @@ use aws_sdk_lambda::types::{
     LogType, Runtime, ThrottleReason,
 };
 use e2e::{TestAccount, queue, workspace_root};
-use guardian::clients::SdkSettings;
+use guardian_aws::clients::SdkSettings;
 use serde_json::{Value, json};
 
 const TRUST_LAMBDA: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;

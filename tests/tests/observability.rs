@@ -1,5 +1,5 @@
 //! Issue #11: what each function prints, captured while its real handler runs against the
-//! emulator. The capture uses the production subscriber (`guardian::telemetry::subscriber`,
+//! emulator. The capture uses the production subscriber (`guardian_aws::telemetry::subscriber`,
 //! JSON format) writing to a buffer, so these are the lines CloudWatch Logs would receive:
 //! the decision line's fields, the EMF documents' shape, and no message body in full.
 
@@ -16,7 +16,7 @@ use e2e::{
     visible_messages,
 };
 use guardian::config::Env;
-use guardian::telemetry::{LogFormat, subscriber};
+use guardian_aws::telemetry::{LogFormat, subscriber};
 use lambda_runtime::LambdaEvent;
 use lambda_runtime::tracing::instrument::WithSubscriber;
 use lambda_runtime::tracing::subscriber::filter::LevelFilter;

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use guardian::aws::sns::{Publication, Sns};
-use guardian::deadline::Deadline;
 use guardian::fanout::batching::{payload_bytes, plan};
+use guardian::publication::Publication;
+use guardian_aws::deadline::Deadline;
+use guardian_aws::sns::Sns;
 
 /// One publication bound for one topic.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,16 +7,16 @@ pub mod observe;
 
 use std::time::{Duration, Instant};
 
-use guardian::aws::lambda::Lambda;
-use guardian::aws::sns::Sns;
 use guardian::config::{ConfigError, Env};
-use guardian::deadline::Deadline;
-use guardian::error::{AwsCallError, ErrorType, diagnostic};
 use guardian::fanout::glob::Glob;
 use guardian::fanout::halt::{alerts_to_halt, stop_request};
 use guardian::fanout::render::{LinkRegion, chat, per_protocol};
 use guardian::fanout::routing::{ForwardOk, Routing, SeverityRule, Topics, should_forward};
 use guardian::fanout::{Severity, normalise};
+use guardian_aws::deadline::Deadline;
+use guardian_aws::error::{AwsCallError, ErrorType, diagnostic};
+use guardian_aws::lambda::Lambda;
+use guardian_aws::sns::Sns;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -114,11 +114,11 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+    pub fn new(sdk: &guardian_aws::clients::SdkConfig, config: Config) -> Self {
         App {
             config,
-            sns: Sns::new(aws_sdk_sns::Client::new(sdk)),
-            lambda: Lambda::new(aws_sdk_lambda::Client::new(sdk)),
+            sns: Sns::from_sdk(sdk),
+            lambda: Lambda::from_sdk(sdk),
         }
     }
 }

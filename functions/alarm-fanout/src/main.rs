@@ -1,12 +1,12 @@
 use alarm_fanout::{App, Config, handler};
-use guardian::clients::{SdkSettings, load};
 use guardian::config::Env;
+use guardian_aws::clients::{SdkSettings, load};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    guardian::telemetry::init();
+    guardian_aws::telemetry::init();
     let env = Env::from_process();
     let config = Config::from_env(&env)?;
     let sdk = load(&SdkSettings::from_env(&env)?).await;

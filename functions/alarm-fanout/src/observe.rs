@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use guardian::decision::{Decision, elapsed_ms, function::ALARM_FANOUT};
 use guardian::fanout::routing::Routing;
 use guardian::fanout::{Alert, Severity, Source};
-use guardian::metrics::Metrics;
+use guardian_aws::decision::{Decision, elapsed_ms, function::ALARM_FANOUT};
+use guardian_aws::metrics::Metrics;
 
 use crate::delivery::DeliveryReport;
 

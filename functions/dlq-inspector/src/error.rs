@@ -1,8 +1,8 @@
 //! What can make an invocation fail, with the `errorType` Lambda records for it.
 
-use guardian::deadline::DeadlineReached;
 use guardian::dlq::request::RequestError;
-use guardian::error::{AwsCallError, ErrorType, diagnostic};
+use guardian_aws::deadline::DeadlineReached;
+use guardian_aws::error::{AwsCallError, ErrorType, diagnostic};
 use lambda_runtime::Diagnostic;
 
 #[derive(Debug, thiserror::Error)]

@@ -11,13 +11,14 @@ mod run;
 pub use config::{Config, RedriveFunction};
 pub use error::DlqError;
 
-use guardian::aws::lambda::Lambda;
-use guardian::aws::sns::{Publication, Sns};
-use guardian::aws::sqs::Sqs;
-use guardian::deadline::Deadline;
 use guardian::dlq::report::Report;
 use guardian::dlq::request::{self, Action, Destination, RequestError};
+use guardian::publication::Publication;
 use guardian::sns_text::{MAX_MESSAGE_BYTES, cap_body};
+use guardian_aws::deadline::Deadline;
+use guardian_aws::lambda::Lambda;
+use guardian_aws::sns::Sns;
+use guardian_aws::sqs::Sqs;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 
@@ -33,12 +34,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+    pub fn new(sdk: &guardian_aws::clients::SdkConfig, config: Config) -> Self {
         App {
             config,
-            sqs: Sqs::new(aws_sdk_sqs::Client::new(sdk)),
-            lambda: Lambda::new(aws_sdk_lambda::Client::new(sdk)),
-            sns: Sns::new(aws_sdk_sns::Client::new(sdk)),
+            sqs: Sqs::from_sdk(sdk),
+            lambda: Lambda::from_sdk(sdk),
+            sns: Sns::from_sdk(sdk),
         }
     }
 }
@@ -115,7 +116,7 @@ async fn refuse_if_stopped(app: &App, deadline: Deadline) -> Result<(), DlqError
             app.lambda.reserved_concurrency(&function),
         )
         .await
-        .map_err(|e| guardian::error::AwsCallError {
+        .map_err(|e| guardian_aws::error::AwsCallError {
             operation: "GetFunctionConcurrency",
             code: None,
             message: e.to_string(),
@@ -132,7 +133,7 @@ async fn publish(
     app: &App,
     report: &Report,
     deadline: Deadline,
-) -> Result<(), guardian::error::AwsCallError> {
+) -> Result<(), guardian_aws::error::AwsCallError> {
     let publication = Publication {
         subject: Some(report.subject()),
         message: cap_body(&report.text(), MAX_MESSAGE_BYTES),
@@ -150,7 +151,7 @@ async fn publish(
         .await
     {
         Ok(result) => result.map(|_| ()),
-        Err(e) => Err(guardian::error::AwsCallError {
+        Err(e) => Err(guardian_aws::error::AwsCallError {
             operation: "Publish",
             code: None,
             message: e.to_string(),

@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use guardian::decision::{Decision, elapsed_ms, function::DLQ_INSPECTOR};
 use guardian::dlq::report::Report;
 use guardian::dlq::request::Action;
-use guardian::metrics::{Metrics, Unit};
+use guardian_aws::decision::{Decision, elapsed_ms, function::DLQ_INSPECTOR};
+use guardian_aws::metrics::{Metrics, Unit};
 
 use crate::DlqError;
 

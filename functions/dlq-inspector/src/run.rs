@@ -6,15 +6,15 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use guardian::aws::sqs::{BatchEntry, MAX_BATCH};
-use guardian::deadline::Deadline;
 use guardian::dlq::message::{DlqMessage, now_ms};
 use guardian::dlq::pacing::Pacer;
 use guardian::dlq::report::{Outcome, Report, Tally};
 use guardian::dlq::request::{Action, Destination, Request};
 use guardian::dlq::select::Verdict;
-use guardian::error::AwsCallError;
-use tokio::time::Instant;
+use guardian_aws::deadline::Deadline;
+use guardian_aws::error::AwsCallError;
+use guardian_aws::sqs::{BatchEntry, MAX_BATCH};
+use std::time::Instant;
 
 use crate::{App, DlqError};
 
@@ -307,7 +307,7 @@ impl Pass<'_> {
                 if slot > last_start {
                     return Resent::NotAttempted(m);
                 }
-                tokio::time::sleep_until(slot).await;
+                tokio::time::sleep_until(tokio::time::Instant::from_std(slot)).await;
             }
             let invoked = deadline
                 .bound(
@@ -348,7 +348,7 @@ impl Pass<'_> {
             if slot > last_start {
                 return selected.into_iter().map(Resent::NotAttempted).collect();
             }
-            tokio::time::sleep_until(slot).await;
+            tokio::time::sleep_until(tokio::time::Instant::from_std(slot)).await;
         }
         let entries: Vec<BatchEntry> = selected
             .iter()

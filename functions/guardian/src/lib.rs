@@ -1,18 +1,16 @@
-//! rollout-guardian's functional core and its AWS adapters.
-//!
-//! Decisions are pure functions over plain types (tested directly with the samples in
-//! `events/`); the modules under `aws` are the only code that names `aws_sdk_*` types.
+//! rollout-guardian's functional core: pure decisions over plain types, tested directly with
+//! the samples in `events/`. It depends on no AWS SDK, no Lambda runtime and no async
+//! runtime: the compiler keeps the AWS adapters (crate `guardian-aws`) out.
 
-pub mod aws;
-pub mod clients;
 pub mod config;
-pub mod deadline;
-pub mod decision;
-pub mod error;
 pub mod guarded;
-pub mod metrics;
+pub mod preview;
 pub mod sns_text;
-pub mod telemetry;
+
+// The plain types the cores share with the adapters.
+pub mod invoke;
+pub mod publication;
+pub mod queue;
 
 // Domain cores, one per function.
 pub mod dlq;

@@ -29,7 +29,7 @@ fn holds(payload: &Value, field: Option<&str>) -> Result<(), TestCaseError> {
             }
             // What the handler does next with an accepted request must not panic.
             let mut pacer = Pacer::new(r.rate_per_second);
-            let now = tokio::time::Instant::now();
+            let now = std::time::Instant::now();
             pacer.reserve(now);
             let next = pacer.reserve(now);
             prop_assert_eq!(next.is_some(), r.rate_per_second.is_some());

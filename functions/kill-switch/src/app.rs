@@ -1,11 +1,11 @@
 //! The clients and configuration one invocation works with, built once at cold start.
 
-use aws_config::SdkConfig;
-use guardian::aws::codedeploy::CodeDeploy;
-use guardian::aws::lambda::Lambda;
-use guardian::aws::scheduler::Scheduler;
-use guardian::aws::sns::Sns;
-use guardian::aws::sqs::Sqs;
+use guardian_aws::clients::SdkConfig;
+use guardian_aws::codedeploy::CodeDeploy;
+use guardian_aws::lambda::Lambda;
+use guardian_aws::scheduler::Scheduler;
+use guardian_aws::sns::Sns;
+use guardian_aws::sqs::Sqs;
 
 use crate::config::Config;
 
@@ -23,11 +23,11 @@ impl App {
     pub fn new(sdk: &SdkConfig, config: Config) -> Self {
         App {
             config,
-            lambda: Lambda::new(aws_sdk_lambda::Client::new(sdk)),
-            sns: Sns::new(aws_sdk_sns::Client::new(sdk)),
-            codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
-            scheduler: Scheduler::new(aws_sdk_scheduler::Client::new(sdk)),
-            sqs: Sqs::new(aws_sdk_sqs::Client::new(sdk)),
+            lambda: Lambda::from_sdk(sdk),
+            sns: Sns::from_sdk(sdk),
+            codedeploy: CodeDeploy::from_sdk(sdk),
+            scheduler: Scheduler::from_sdk(sdk),
+            sqs: Sqs::from_sdk(sdk),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Why an invocation fails. Bad requests change nothing; the others say what state the
 //! function was left in.
 
-use guardian::error::{AwsCallError, ErrorType, diagnostic};
 use guardian::killswitch::record::DamagedRecord;
 use guardian::killswitch::request::RequestError;
+use guardian_aws::error::{AwsCallError, ErrorType, diagnostic};
 use lambda_runtime::Diagnostic;
 
 #[derive(Debug, thiserror::Error)]

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use guardian::aws::lambda::Lambda;
-use guardian::deadline::Deadline;
-use guardian::error::AwsCallError;
 use guardian::killswitch::record::{self, Concurrency, StopRecord};
 use guardian::killswitch::settle::Snapshot;
+use guardian_aws::deadline::Deadline;
+use guardian_aws::error::AwsCallError;
+use guardian_aws::lambda::Lambda;
 
 use crate::error::KillSwitchError;
 

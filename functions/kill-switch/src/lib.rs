@@ -18,8 +18,8 @@ pub use app::App;
 pub use config::{Config, DeploymentGroup};
 pub use error::KillSwitchError;
 
-use guardian::deadline::Deadline;
 use guardian::killswitch::request::{self, Action, Parsed};
+use guardian_aws::deadline::Deadline;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 

@@ -1,15 +1,15 @@
-use guardian::clients::SdkSettings;
 use guardian::config::Env;
+use guardian_aws::clients::SdkSettings;
 use kill_switch::{App, Config, handler};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    guardian::telemetry::init();
+    guardian_aws::telemetry::init();
     let env = Env::from_process();
     let config = Config::from_env(&env)?;
-    let sdk = guardian::clients::load(&SdkSettings::from_env(&env)?).await;
+    let sdk = guardian_aws::clients::load(&SdkSettings::from_env(&env)?).await;
     let app = App::new(&sdk, config);
     let app = &app;
     run(service_fn(move |event: LambdaEvent<Value>| {

@@ -3,9 +3,9 @@
 
 use std::time::Instant;
 
-use guardian::decision::{Decision, elapsed_ms, function::KILL_SWITCH};
 use guardian::killswitch::request::Request;
-use guardian::metrics::Metrics;
+use guardian_aws::decision::{Decision, elapsed_ms, function::KILL_SWITCH};
+use guardian_aws::metrics::Metrics;
 use serde_json::Value;
 
 use crate::error::KillSwitchError;

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use guardian::aws::sns::Publication;
 use guardian::killswitch::record::{Concurrency, StopRecord};
 use guardian::killswitch::settle::Snapshot;
+use guardian::publication::Publication;
 use serde_json::{Value, json};
 
 /// One step that did not work; it did not undo or block the ones before it.

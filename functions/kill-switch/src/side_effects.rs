@@ -1,8 +1,8 @@
 //! The steps around the stop itself: deployments, schedules, the alert, the DLQ depth.
 //! Each one's failure is reported in the outcome and never undoes or blocks the stop.
 
-use guardian::aws::scheduler::StateChange;
-use guardian::deadline::Deadline;
+use guardian_aws::deadline::Deadline;
+use guardian_aws::scheduler::StateChange;
 
 use crate::app::App;
 use crate::guarded::bounded;

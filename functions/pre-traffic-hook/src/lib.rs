@@ -15,16 +15,16 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use futures::FutureExt;
-use guardian::aws::cloudwatch::{AlarmKind, CloudWatch};
-use guardian::aws::codedeploy::{CodeDeploy, HookStatus, Reported};
-use guardian::aws::lambda::Lambda;
-use guardian::aws::sns::Sns;
-use guardian::deadline::Deadline;
-use guardian::decision::{Decision, elapsed_ms, function::PRE_TRAFFIC_HOOK};
-use guardian::error::{AwsCallError, ErrorType, diagnostic};
 use guardian::hook::appspec::DeploymentTarget;
 use guardian::hook::verdict::{Phase, Status, Verdict, decide};
-use guardian::metrics::{Metrics, Unit};
+use guardian_aws::cloudwatch::{AlarmKind, CloudWatch};
+use guardian_aws::codedeploy::{CodeDeploy, HookStatus, Reported};
+use guardian_aws::deadline::Deadline;
+use guardian_aws::decision::{Decision, elapsed_ms, function::PRE_TRAFFIC_HOOK};
+use guardian_aws::error::{AwsCallError, ErrorType, diagnostic};
+use guardian_aws::lambda::Lambda;
+use guardian_aws::metrics::{Metrics, Unit};
+use guardian_aws::sns::Sns;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
@@ -43,13 +43,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+    pub fn new(sdk: &guardian_aws::clients::SdkConfig, config: Config) -> Self {
         App {
             config,
-            codedeploy: CodeDeploy::new(aws_sdk_codedeploy::Client::new(sdk)),
-            lambda: Lambda::new(aws_sdk_lambda::Client::new(sdk)),
-            sns: Sns::new(aws_sdk_sns::Client::new(sdk)),
-            cloudwatch: CloudWatch::new(aws_sdk_cloudwatch::Client::new(sdk)),
+            codedeploy: CodeDeploy::from_sdk(sdk),
+            lambda: Lambda::from_sdk(sdk),
+            sns: Sns::from_sdk(sdk),
+            cloudwatch: CloudWatch::from_sdk(sdk),
         }
     }
 }
@@ -561,7 +561,7 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .map(|s| guardian::telemetry::preview(&s, 200))
+        .map(|s| guardian::preview::preview(&s, 200))
         .unwrap_or_else(|| "no message".into())
 }
 

@@ -1,16 +1,16 @@
-use guardian::aws::codedeploy::CodeDeploy;
-use guardian::clients::SdkSettings;
 use guardian::config::Env;
+use guardian_aws::clients::SdkSettings;
+use guardian_aws::codedeploy::CodeDeploy;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pre_traffic_hook::{App, Config, handler, misconfigured};
 use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    guardian::telemetry::init();
+    guardian_aws::telemetry::init();
     let env = Env::from_process();
     let settings = SdkSettings::from_env(&env);
-    let sdk = guardian::clients::load(&settings.clone().unwrap_or_default()).await;
+    let sdk = guardian_aws::clients::load(&settings.clone().unwrap_or_default()).await;
     // A configuration error must not stop the hook from starting: it would never report
     // and the deployment would wait an hour for CodeDeploy's timeout.
     match settings.and_then(|_| Config::from_env(&env)) {
@@ -24,7 +24,7 @@ async fn main() -> Result<(), Error> {
         }
         Err(problem) => {
             tracing::error!(%problem, "hook misconfigured: every invocation reports Failed");
-            let codedeploy = CodeDeploy::new(aws_sdk_codedeploy::Client::new(&sdk));
+            let codedeploy = CodeDeploy::from_sdk(&sdk);
             let (codedeploy, problem) = (&codedeploy, &problem.to_string());
             run(service_fn(move |event: LambdaEvent<Value>| {
                 misconfigured(codedeploy, problem, event)

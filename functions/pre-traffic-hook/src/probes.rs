@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use guardian::aws::lambda::Lambda;
-use guardian::deadline::Deadline;
 use guardian::hook::plan::{Probe, SmokePlan};
 use guardian::hook::probe::{self, Answered, Attempt, ProbeReport};
+use guardian_aws::deadline::Deadline;
+use guardian_aws::lambda::Lambda;
 
 /// Probes stop this much earlier than the hook's own margin, so their rows (with the
 /// timed-out one among them) still make it into the verdict.
@@ -94,7 +94,7 @@ async fn run_probe(
             return probe::report(probe, attempts, &attempt, failures);
         }
         // Failures may quote the guarded function's answer: never log it in full.
-        let why = guardian::telemetry::preview(&failures.join("; "), 300);
+        let why = guardian::preview::preview(&failures.join("; "), 300);
         tracing::info!(probe = %probe.name, attempt = attempts, "probe failed, retrying: {why}");
         tokio::time::sleep(wait).await;
     }

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use guardian::aws::codedeploy::{CodeDeploy, HookStatus, Reported};
-use guardian::deadline::Deadline;
-use guardian::error::AwsCallError;
+use guardian_aws::codedeploy::{CodeDeploy, HookStatus, Reported};
+use guardian_aws::deadline::Deadline;
+use guardian_aws::error::AwsCallError;
 
 /// Kept free at the very end of the invocation so the handler can still return.
 const FINAL_MARGIN: Duration = Duration::from_millis(200);

@@ -1,9 +1,9 @@
 //! Which function and version this deployment shifts to: from the deployment's AppSpec,
 //! or the configured fallback when the AppSpec cannot be read.
 
-use guardian::aws::codedeploy::{CodeDeploy, Revision};
-use guardian::error::AwsCallError;
 use guardian::hook::appspec::{DeploymentTarget, target_from_appspec};
+use guardian_aws::codedeploy::{CodeDeploy, Revision};
+use guardian_aws::error::AwsCallError;
 
 pub enum Resolution {
     Found(DeploymentTarget),

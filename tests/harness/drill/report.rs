@@ -120,6 +120,6 @@ fn example(st: &Value) -> String {
     format!(
         "{} on {}",
         st["example"]["action"].as_str().unwrap_or("?"),
-        guardian::telemetry::preview(st["example"]["resource"].as_str().unwrap_or("?"), 70)
+        guardian::preview::preview(st["example"]["resource"].as_str().unwrap_or("?"), 70)
     )
 }

@@ -624,7 +624,7 @@ fn print_weights(timeline: &Value) {
 }
 
 fn preview(v: &Value, max: usize) -> String {
-    guardian::telemetry::preview(&v.to_string(), max)
+    guardian::preview::preview(&v.to_string(), max)
 }
 
 fn print_indented(text: &str, max_lines: usize) {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::aws::sqs::ReceivedMessage;
+use crate::queue::ReceivedMessage;
 
 /// The message attributes Lambda sets on an async invocation's DLQ message.
 pub const REQUEST_ID: &str = "RequestID";

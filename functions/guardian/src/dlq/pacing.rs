@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
+use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct Pacer {

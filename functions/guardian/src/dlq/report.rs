@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::message::DlqMessage;
 use super::redact::Redactor;
 use super::request::Action;
-use crate::aws::sqs::QueueDepth;
-use crate::telemetry::preview;
+use crate::preview::preview;
+use crate::queue::QueueDepth;
 
 /// Distinct groups kept; further ones are counted together, so memory stays bounded.
 pub const MAX_GROUPS: usize = 50;

@@ -496,7 +496,7 @@ mod tests {
         for rate in [MIN_RATE_PER_SECOND, MAX_RATE_PER_SECOND] {
             let r = parse(&json!({"action": "redrive", "rate_per_second": rate}), 100).unwrap();
             let mut pacer = crate::dlq::pacing::Pacer::new(r.rate_per_second);
-            let now = tokio::time::Instant::now();
+            let now = std::time::Instant::now();
             pacer.reserve(now);
             assert!(pacer.reserve(now).is_some());
         }

@@ -1,7 +1,7 @@
 //! Grouping publications into `PublishBatch` requests: at most 10 entries, and at most
 //! 256 KB for the whole request (SNS's limit applies to the batch's aggregate payload).
 
-use crate::aws::sns::Publication;
+use crate::publication::Publication;
 use crate::sns_text::MAX_MESSAGE_BYTES;
 
 pub const MAX_BATCH_ENTRIES: usize = 10;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::alert::{Alert, Severity, Source};
 use super::links::{console_link, console_region};
-use crate::aws::sns::Publication;
+use crate::publication::Publication;
 use crate::sns_text::{MAX_MESSAGE_BYTES, cap_body, safe_subject};
 
 /// SMS bodies stay within one 140-byte SMS segment.

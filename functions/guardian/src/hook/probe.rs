@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::plan::{JsonCheck, JsonTest, Probe};
-use crate::aws::lambda::InvokeOutcome;
-use crate::telemetry::preview;
+use crate::invoke::InvokeOutcome;
+use crate::preview::preview;
 
 /// Longest excerpt of a response payload quoted in a failure reason.
 const PAYLOAD_EXCERPT_CHARS: usize = 200;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::appspec::DeploymentTarget;
 use super::probe::ProbeReport;
-use crate::aws::sns::Publication;
+use crate::publication::Publication;
 use crate::sns_text::{MAX_MESSAGE_BYTES, cap_body};
 
 /// How much of each probe's log tail the alert quotes (the end is what matters).

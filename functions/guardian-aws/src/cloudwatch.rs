@@ -32,6 +32,11 @@ impl CloudWatch {
         CloudWatch { client }
     }
 
+    /// The adapter over a client built from the function's shared SDK configuration.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        CloudWatch::new(Client::new(sdk))
+    }
+
     /// The states of the alarms among `names` of one kind. Names with no alarm are simply
     /// absent from the answer; callers decide what a missing alarm means. Only the kind asked
     /// for is requested: on AWS, asking for composite alarms needs `cloudwatch:DescribeAlarms`

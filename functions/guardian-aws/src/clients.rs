@@ -4,12 +4,14 @@
 
 use std::time::Duration;
 
+/// The shared SDK configuration a function builds once and hands to its adapters.
+pub use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
-use crate::config::{ConfigError, Env};
+use guardian::config::{ConfigError, Env};
 
 /// How long and how often an AWS call may try. Defaults suit a Lambda whose every call is
 /// also bounded by the invocation deadline (see `deadline`).

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use crate::telemetry::preview;
+use guardian::preview::preview;
 
 /// The `function` field and the EMF `Function` dimension: fixed names, not the deployed
 /// function names (those carry the stack name and a random suffix).

@@ -23,6 +23,11 @@ impl Scheduler {
         Scheduler { client }
     }
 
+    /// The adapter over a client built from the function's shared SDK configuration.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        Scheduler::new(Client::new(sdk))
+    }
+
     /// Enables or disables the schedule `name` in `group` (`None`: the default group).
     /// `UpdateSchedule` replaces the whole definition, so the current one is read and
     /// written back with only the state changed.

@@ -1,7 +1,6 @@
 //! SQS: queue depth, receiving with a visibility timeout, and the batch calls (visibility,
 //! delete, send) whose every entry the caller must check.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
@@ -12,31 +11,10 @@ use aws_sdk_sqs::types::{
 };
 
 use crate::error::AwsCallError;
+use guardian::queue::{QueueDepth, ReceivedMessage};
 
 /// SQS's limit for one batch call and for one receive.
 pub const MAX_BATCH: usize = 10;
-
-/// A received message, in plain types.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ReceivedMessage {
-    pub message_id: String,
-    pub receipt_handle: String,
-    pub body: String,
-    /// Message attributes that carry a string value (`String` and `Number` types).
-    pub attributes: BTreeMap<String, String>,
-    /// `SentTimestamp`: when the message entered this queue, in epoch milliseconds.
-    pub sent_timestamp_ms: Option<u64>,
-    /// `ApproximateReceiveCount`, this receive included.
-    pub receive_count: Option<u32>,
-}
-
-/// How many messages a queue holds, by state (SQS's approximate counts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub struct QueueDepth {
-    pub visible: u64,
-    pub in_flight: u64,
-    pub delayed: u64,
-}
 
 /// One entry of a batch call: `id` is unique within the batch (alphanumeric, `-`, `_`);
 /// `value` is a receipt handle or a message body depending on the call.
@@ -63,6 +41,11 @@ pub struct Sqs {
 impl Sqs {
     pub fn new(client: Client) -> Self {
         Sqs { client }
+    }
+
+    /// The adapter over a client built from the function's shared SDK configuration.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        Sqs::new(Client::new(sdk))
     }
 
     pub async fn depth(&self, queue_url: &str) -> Result<QueueDepth, AwsCallError> {

@@ -6,18 +6,8 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
 use crate::error::AwsCallError;
-use crate::sns_text::safe_subject;
-
-/// One message for a topic. `message` is either plain text or, with `per_protocol`, a JSON
-/// object of per-protocol renderings (`MessageStructure=json`; it must have `default`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Publication {
-    pub subject: Option<String>,
-    pub message: String,
-    pub per_protocol: bool,
-    /// String attributes for subscription filter policies.
-    pub attributes: BTreeMap<String, String>,
-}
+use guardian::publication::Publication;
+use guardian::sns_text::safe_subject;
 
 /// An entry of a `PublishBatch` that SNS did not accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +27,11 @@ pub struct Sns {
 impl Sns {
     pub fn new(client: Client) -> Self {
         Sns { client }
+    }
+
+    /// The adapter over a client built from the function's shared SDK configuration.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        Sns::new(Client::new(sdk))
     }
 
     /// Publishes one message; returns its message id.

@@ -7,21 +7,10 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, LogType};
 
 use crate::error::AwsCallError;
+use guardian::invoke::InvokeOutcome;
 
 /// Lambda's maximum function timeout.
 const SYNC_INVOKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-/// What a synchronous invoke returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvokeOutcome {
-    pub status_code: i32,
-    /// `Handled` / `Unhandled` when the function failed; the payload then holds the error.
-    pub function_error: Option<String>,
-    pub executed_version: Option<String>,
-    pub payload: Vec<u8>,
-    /// The last 4 KB of the invocation's log, decoded.
-    pub log_tail: Option<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Lambda {
@@ -31,6 +20,11 @@ pub struct Lambda {
 impl Lambda {
     pub fn new(client: Client) -> Self {
         Lambda { client }
+    }
+
+    /// The adapter over a client built from the function's shared SDK configuration.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        Lambda::new(Client::new(sdk))
     }
 
     /// Synchronous invoke of `function` at `qualifier` (a version number or alias), with the

@@ -54,6 +54,11 @@ impl CodeDeploy {
         CodeDeploy { client }
     }
 
+    /// The adapter over a client built from the function's shared SDK configuration.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        CodeDeploy::new(Client::new(sdk))
+    }
+
     pub async fn report_hook_status(
         &self,
         deployment_id: &str,
