@@ -4,6 +4,12 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::error::AwsCallError;
+
+/// The `AwsCallError::code` of an AWS call cut off by the deadline (not an AWS error code:
+/// the call may or may not have reached AWS).
+pub const DEADLINE_REACHED: &str = "DeadlineReached";
+
 /// The moment Lambda ends the invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadline {
@@ -61,6 +67,24 @@ impl Deadline {
             .await
             .map_err(|_| DeadlineReached { margin })
     }
+
+    /// The one way to make an AWS call bounded by the deadline: `call`'s own result, or an
+    /// `AwsCallError` for `operation` with code [`DEADLINE_REACHED`] once only `margin` is
+    /// left.
+    pub async fn call<T>(
+        &self,
+        margin: Duration,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, AwsCallError>>,
+    ) -> Result<T, AwsCallError> {
+        self.bound(margin, call).await.unwrap_or_else(|reached| {
+            Err(AwsCallError {
+                operation,
+                code: Some(DEADLINE_REACHED.into()),
+                message: reached.to_string(),
+            })
+        })
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +114,27 @@ mod tests {
             })
         );
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_call_cut_off_is_an_aws_call_error_with_one_code() {
+        let d = Deadline::after(Duration::from_millis(100));
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            Ok::<_, AwsCallError>(1)
+        };
+        let err = d
+            .call(Duration::from_millis(50), "Publish", slow)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.operation, err.code.as_deref()),
+            ("Publish", Some(DEADLINE_REACHED))
+        );
+        let fast = d.call(Duration::ZERO, "Publish", async {
+            Ok::<_, AwsCallError>(2)
+        });
+        assert_eq!(fast.await.unwrap(), 2);
     }
 
     #[test]
