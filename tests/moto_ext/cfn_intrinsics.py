@@ -4,7 +4,7 @@ anything. Used by cloudformation_ext (the API and the provisioner); knows nothin
 
 Sources: CloudFormation User Guide, "Intrinsic function reference", "Pseudo parameters",
 "Conditions", "Parameters" (awsdocs/aws-cloudformation-user-guide). Error texts are AWS's where
-known; notes/cloudformation.md lists the ones that could not be confirmed.
+known; README.md (CloudFormation) lists the ones that could not be confirmed.
 """
 import base64
 import json

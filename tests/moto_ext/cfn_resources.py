@@ -686,7 +686,7 @@ class LambdaEventInvokeConfig(Handler):
 # --------------------------------------------------------------------------- CodeDeploy
 def _codedeploy_delete(ctx, call, backend_pop):
     """moto 5.2.5 has no DeleteApplication / DeleteDeploymentGroup: when the API answers that it
-    is not implemented, remove the object from moto's backend (notes/cloudformation.md)."""
+    is not implemented, remove the object from moto's backend (README.md, CloudFormation)."""
     try:
         tolerate(call)
     except ClientError as e:

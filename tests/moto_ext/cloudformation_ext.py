@@ -10,7 +10,7 @@ ListStackResources / ListStacks / GetTemplate report the progress in AWS's shape
 awsQuery serializer renders the dicts returned here). An alias with UpdatePolicy
 CodeDeployLambdaAliasUpdate whose version changes is handed to codedeploy_engine.
 
-Behaviours, sources and limits: notes/cloudformation.md.
+Behaviours, sources and limits: README.md, CloudFormation.
 """
 import datetime
 import json

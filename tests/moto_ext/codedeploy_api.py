@@ -1,4 +1,4 @@
-"""Gap 3: CodeDeploy as AWS serves it (notes/codedeploy.md): PutLifecycleEventHookExecutionStatus
+"""Gap 3: CodeDeploy as AWS serves it (README.md, CodeDeploy): PutLifecycleEventHookExecutionStatus
 and StopDeployment (missing in moto), d-XXXXXXXXX ids, the AppSpec kept as AWS keeps it
 (GetDeployment shows its sha256, GetApplicationRevision its content), deployment
 configurations (predefined and CreateDeploymentConfig), and Lambda deployments handed to

@@ -1,4 +1,4 @@
-"""CodeDeploy for Lambda: runs a deployment's lifecycle as AWS does (notes/codedeploy.md).
+"""CodeDeploy for Lambda: runs a deployment's lifecycle as AWS does (README.md, CodeDeploy).
 
 Start -> BeforeAllowTraffic hook -> AllowTraffic (the alias shifted per the deployment
 configuration) -> AfterAllowTraffic hook -> End, alarms watched throughout. On a failure, an

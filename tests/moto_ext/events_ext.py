@@ -1,4 +1,4 @@
-"""Events delivered as AWS delivers them (notes/events.md lists each behaviour and its source):
+"""Events delivered as AWS delivers them (README.md lists each behaviour and its source):
 
 1. CloudWatch alarm evaluation (a background thread, on the scaled clock) and what a state change
    does: state and history, alarm actions (SNS topic, Lambda function) run as CloudWatch with the

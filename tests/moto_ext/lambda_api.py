@@ -5,7 +5,7 @@ PutFunctionConcurrency), the configuration moto drops (DeadLetterConfig, Logging
 TracingConfig on update), EventInvokeConfig per qualifier, the tag constraints TagResource and
 CreateFunction enforce (README.md, Tags), and the scripted behaviour of functions whose package
 has no runnable `bootstrap` (queued results, routes, default payload).
-notes/lambda.md cites the AWS source of each behaviour."""
+README.md (Lambda) cites the AWS source of each behaviour."""
 import functools
 import json
 import re

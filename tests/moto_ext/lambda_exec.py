@@ -1,7 +1,7 @@
 """Lambda's execution side: runs a function's real code (the `bootstrap` in its package) as a
 process behind a Lambda Runtime API, with the function's configuration, environment and
 role credentials, its concurrency, its asynchronous event queue (retries, dead-letter queue,
-destinations), its metrics and its logs. Owner: the Lambda module. notes/lambda.md cites the
+destinations), its metrics and its logs. Owner: the Lambda module. README.md (Lambda) cites the
 AWS source of each behaviour.
 
 `invoke_sync` / `invoke_async` are the contract other modules code against (the Invoke API in
