@@ -1,5 +1,5 @@
 //! CodeDeploy for Lambda in the emulator (tests/moto_ext/codedeploy_engine.py,
-//! notes/codedeploy.md), through the Rust SDK: the lifecycle runs by itself, hooks are invoked
+//! tests/moto_ext/README.md, CodeDeploy), through the Rust SDK: the lifecycle runs by itself, hooks are invoked
 //! with real lifecycle events as the group's service role, the alias is shifted per the
 //! deployment configuration over scaled time, alarms are watched, and failures, alarms and
 //! stops roll back as a new deployment. Each hook here is a scripted function (no runnable

@@ -1,4 +1,4 @@
-//! Lambda as the emulator runs it (tests/moto_ext/lambda_exec.py, notes/lambda.md): a
+//! Lambda as the emulator runs it (tests/moto_ext/lambda_exec.py, tests/moto_ext/README.md, Lambda): a
 //! function's own code runs as a process behind a Lambda Runtime API, with its environment,
 //! its role's credentials, its timeout, its concurrency and its asynchronous queue. Every
 //! case goes through the real Rust SDK.
