@@ -1,5 +1,5 @@
 //! The kill switch's request, and its answer as a person reads it (DESIGN §5; the answer's
-//! fields are functions/kill-switch/src/outcome.rs `to_json`).
+//! fields are guardian::killswitch::outcome::Outcome::to_json).
 
 use guardian::killswitch::request::Action;
 use guardian::queue::QueueDepth;

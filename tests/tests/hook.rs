@@ -16,9 +16,10 @@ use e2e::{
     topic_with_queue, workspace_root,
 };
 use guardian::config::Env;
+use guardian::hook::event::HookEvent;
 use guardian_aws::deadline::Deadline;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use pre_traffic_hook::{App, Config, HookEvent, conclude, handler};
+use pre_traffic_hook::{App, Config, conclude, handler};
 use serde_json::{Value, json};
 
 const FUNCTION: &str = "trading-bot";

@@ -18,11 +18,11 @@ use e2e::{
 };
 use guardian::config::Env;
 use guardian::guarded::GuardedFunctions;
+use guardian::hook::event::{HookEvent, HookEventError as HookError};
 use guardian::killswitch::record::{
     Concurrency, MAX_TAG_VALUE_CHARS, STOP_REASON, StopRecord, tag_value,
 };
 use lambda_runtime::LambdaEvent;
-use pre_traffic_hook::{HookError, HookEvent};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value;

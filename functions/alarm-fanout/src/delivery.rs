@@ -3,69 +3,23 @@
 //! nothing that already went out is published twice by this invocation.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use futures::StreamExt;
 use guardian::fanout::batching::{payload_bytes, plan};
+use guardian::fanout::outcome::Undelivered;
+use guardian::fanout::outgoing::Outgoing;
 use guardian::publication::Publication;
 use guardian_aws::deadline::Deadline;
-use guardian_aws::sns::Sns;
 
-/// One publication bound for one topic.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    pub topic: String,
-    pub publication: Publication,
-}
-
-/// How hard to try before giving up on a publication.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
-    /// Rounds of `PublishBatch` calls (the first try included); each SDK call also retries
-    /// transient errors itself.
-    pub rounds: u32,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-    /// Batch calls in flight at once.
-    pub concurrency: usize,
-    /// Time kept free before the Lambda deadline to return the result.
-    pub deadline_margin: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            rounds: 5,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(3),
-            concurrency: 4,
-            deadline_margin: Duration::from_secs(1),
-        }
-    }
-}
-
-impl RetryPolicy {
-    fn backoff(&self, round: u32) -> Duration {
-        let factor = 2u32.saturating_pow(round.saturating_sub(1));
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
-    }
-}
-
-/// A publication that did not go out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undelivered {
-    /// Index into the `outgoing` slice.
-    pub index: usize,
-    pub topic: String,
-    pub error: String,
-}
+use crate::config::RetryPolicy;
+use crate::ports::Publisher;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct DeliveryReport {
+pub(crate) struct DeliveryReport {
+    /// Publications that went out, each exactly once.
     pub published: usize,
     pub batch_calls: usize,
+    /// The others, in `outgoing` order, with the last reason each failed.
     pub undelivered: Vec<Undelivered>,
 }
 
@@ -79,8 +33,10 @@ struct BatchOutcome {
     refused: Vec<(usize, String)>,
 }
 
-pub async fn deliver(
-    sns: &Sns,
+/// Publishes every publication in `outgoing`; each one either went out once or is in the
+/// report's `undelivered`.
+pub(crate) async fn deliver<P: Publisher>(
+    publisher: &P,
     outgoing: &[Outgoing],
     deadline: &Deadline,
     policy: &RetryPolicy,
@@ -110,10 +66,8 @@ pub async fn deliver(
         let outcomes: Vec<(usize, BatchOutcome)> = futures::stream::iter(batches)
             .map(|(topic, indices)| async move {
                 let sent = indices.len();
-                (
-                    sent,
-                    send_batch(sns, outgoing, topic, indices, deadline, policy).await,
-                )
+                let outcome = send_batch(publisher, outgoing, topic, indices, deadline, policy);
+                (sent, outcome.await)
             })
             .buffer_unordered(policy.concurrency.max(1))
             .collect()
@@ -138,7 +92,7 @@ pub async fn deliver(
     report
 }
 
-/// Pending publications grouped per topic (first-seen topic order), then into batches.
+/// Pending publications grouped per topic (in topic order), then into batches.
 fn batches(outgoing: &[Outgoing], pending: impl Iterator<Item = usize>) -> Vec<(&str, Vec<usize>)> {
     let mut by_topic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for i in pending {
@@ -162,8 +116,8 @@ fn batches(outgoing: &[Outgoing], pending: impl Iterator<Item = usize>) -> Vec<(
         .collect()
 }
 
-async fn send_batch(
-    sns: &Sns,
+async fn send_batch<P: Publisher>(
+    publisher: &P,
     outgoing: &[Outgoing],
     topic: &str,
     indices: Vec<usize>,
@@ -176,48 +130,47 @@ async fn send_batch(
         .iter()
         .map(|&i| (i.to_string(), outgoing[i].publication.clone()))
         .collect();
-    let result = deadline
-        .bound(policy.deadline_margin, sns.publish_batch(topic, &entries))
-        .await;
-    match result {
-        Err(reached) => BatchOutcome {
-            retry: with_error(&indices, &reached.to_string()),
-            ..BatchOutcome::default()
-        },
-        Ok(Err(call)) => {
-            tracing::warn!(topic, entries = indices.len(), error = %call, "PublishBatch call failed");
-            BatchOutcome {
-                retry: with_error(&indices, &call.to_string()),
+    let call = publisher.publish_batch(topic, &entries);
+    let rejected = match deadline
+        .call(policy.deadline_margin, "PublishBatch", call)
+        .await
+    {
+        Ok(rejected) => rejected,
+        Err(e) => {
+            tracing::warn!(topic, entries = indices.len(), error = %e, "PublishBatch call failed");
+            return BatchOutcome {
+                retry: with_error(&indices, &e.to_string()),
                 ..BatchOutcome::default()
-            }
+            };
         }
-        Ok(Ok(rejected)) => {
-            let mut outcome = BatchOutcome::default();
-            for entry in rejected {
-                let Some(index) = entry
-                    .id
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|i| indices.contains(i))
-                else {
-                    continue;
-                };
-                tracing::warn!(topic, index, code = %entry.code, sender_fault = entry.sender_fault, "PublishBatch entry rejected");
-                let why = format!(
-                    "PublishBatch entry rejected: {}: {}",
-                    entry.code, entry.message
-                );
-                if entry.sender_fault {
-                    outcome.refused.push((index, why));
-                } else {
-                    outcome.retry.push((index, why));
-                }
-            }
-            outcome
+    };
+    let mut outcome = BatchOutcome::default();
+    for entry in rejected {
+        let Some(index) = entry
+            .id
+            .parse::<usize>()
+            .ok()
+            .filter(|i| indices.contains(i))
+        else {
+            continue;
+        };
+        tracing::warn!(topic, index, code = %entry.code, sender_fault = entry.sender_fault, "PublishBatch entry rejected");
+        let why = format!(
+            "PublishBatch entry rejected: {}: {}",
+            entry.code, entry.message
+        );
+        if entry.sender_fault {
+            outcome.refused.push((index, why));
+        } else {
+            outcome.retry.push((index, why));
         }
     }
+    outcome
 }
 
 fn with_error(indices: &[usize], error: &str) -> Vec<(usize, String)> {
     indices.iter().map(|&i| (i, error.to_string())).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,6 @@
 //! What can make an invocation fail, with the `errorType` Lambda records for it.
 
 use guardian::dlq::request::RequestError;
-use guardian_aws::deadline::DeadlineReached;
 use guardian_aws::error::{AwsCallError, ErrorType, diagnostic};
 use lambda_runtime::Diagnostic;
 
@@ -15,7 +14,7 @@ pub enum DlqError {
     #[error(
         "could not read the dead-letter queue's depth before the deadline, so nothing was touched"
     )]
-    OutOfTime(#[source] DeadlineReached),
+    OutOfTime(#[source] AwsCallError),
     /// Inspect only: the report is the point of a scheduled run, so a lost one fails the
     /// invocation (nothing was consumed; the schedule's retry runs it again).
     #[error("the DLQ report could not be published to the alert topic")]

@@ -8,15 +8,16 @@ use guardian_aws::sns::Sns;
 use guardian_aws::sqs::Sqs;
 
 use crate::config::Config;
+use crate::ports::Ports;
 
 #[derive(Debug, Clone)]
 pub struct App {
     pub config: Config,
-    pub lambda: Lambda,
-    pub sns: Sns,
-    pub codedeploy: CodeDeploy,
-    pub scheduler: Scheduler,
-    pub sqs: Sqs,
+    lambda: Lambda,
+    sns: Sns,
+    codedeploy: CodeDeploy,
+    scheduler: Scheduler,
+    sqs: Sqs,
 }
 
 impl App {
@@ -29,5 +30,32 @@ impl App {
             scheduler: Scheduler::from_sdk(sdk),
             sqs: Sqs::from_sdk(sdk),
         }
+    }
+}
+
+/// In production the flows call the AWS adapters.
+impl Ports for App {
+    type Lambda = Lambda;
+    type CodeDeploy = CodeDeploy;
+    type Scheduler = Scheduler;
+    type Sns = Sns;
+    type Sqs = Sqs;
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn lambda(&self) -> &Lambda {
+        &self.lambda
+    }
+    fn codedeploy(&self) -> &CodeDeploy {
+        &self.codedeploy
+    }
+    fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+    fn sns(&self) -> &Sns {
+        &self.sns
+    }
+    fn sqs(&self) -> &Sqs {
+        &self.sqs
     }
 }

@@ -1,40 +1,21 @@
 //! The guarded function's record and concurrency, every call bounded by the deadline.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::Duration;
 
 use guardian::killswitch::record::{self, Concurrency, StopRecord};
 use guardian::killswitch::settle::Snapshot;
 use guardian_aws::deadline::Deadline;
 use guardian_aws::error::AwsCallError;
-use guardian_aws::lambda::Lambda;
 
 use crate::error::KillSwitchError;
+use crate::ports::FunctionSettings;
 
 /// Kept free before Lambda's deadline so the invocation can still answer.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
-/// `work`, or a `DeadlineReached` error for `operation` once the margin is reached.
-pub async fn bounded<T>(
-    deadline: &Deadline,
-    operation: &'static str,
-    work: impl Future<Output = Result<T, AwsCallError>>,
-) -> Result<T, AwsCallError> {
-    deadline
-        .bound(DEADLINE_MARGIN, work)
-        .await
-        .unwrap_or_else(|reached| {
-            Err(AwsCallError {
-                operation,
-                code: Some("DeadlineReached".into()),
-                message: reached.to_string(),
-            })
-        })
-}
-
-pub struct Guarded<'a> {
-    pub lambda: &'a Lambda,
+pub struct Guarded<'a, L> {
+    pub lambda: &'a L,
     pub name: &'a str,
     pub deadline: Deadline,
 }
@@ -51,14 +32,13 @@ impl Tags {
     }
 }
 
-impl Guarded<'_> {
+impl<L: FunctionSettings> Guarded<'_, L> {
     pub async fn tags(&self) -> Result<Tags, AwsCallError> {
-        let t = bounded(
-            &self.deadline,
-            "GetFunction",
-            self.lambda.function_tags(self.name),
-        )
-        .await?;
+        let read = self.lambda.function_tags(self.name);
+        let t = self
+            .deadline
+            .call(DEADLINE_MARGIN, "GetFunction", read)
+            .await?;
         Ok(Tags {
             arn: t.arn,
             tags: t.tags,
@@ -66,12 +46,10 @@ impl Guarded<'_> {
     }
 
     pub async fn concurrency(&self) -> Result<Option<i32>, AwsCallError> {
-        bounded(
-            &self.deadline,
-            "GetFunctionConcurrency",
-            self.lambda.reserved_concurrency(self.name),
-        )
-        .await
+        let read = self.lambda.reserved_concurrency(self.name);
+        self.deadline
+            .call(DEADLINE_MARGIN, "GetFunctionConcurrency", read)
+            .await
     }
 
     /// Record and concurrency, read back.
@@ -89,45 +67,42 @@ impl Guarded<'_> {
     }
 
     pub async fn set_concurrency(&self, value: Concurrency) -> Result<(), AwsCallError> {
+        let (d, name) = (&self.deadline, self.name);
         match value {
             Concurrency::Reserved(n) => {
-                bounded(
-                    &self.deadline,
-                    "PutFunctionConcurrency",
-                    self.lambda.put_reserved_concurrency(self.name, n),
-                )
-                .await
+                let put = self.lambda.put_reserved_concurrency(name, n);
+                d.call(DEADLINE_MARGIN, "PutFunctionConcurrency", put).await
             }
             Concurrency::Unreserved => {
-                bounded(
-                    &self.deadline,
-                    "DeleteFunctionConcurrency",
-                    self.lambda.delete_reserved_concurrency(self.name),
-                )
-                .await
+                let delete = self.lambda.delete_reserved_concurrency(name);
+                d.call(DEADLINE_MARGIN, "DeleteFunctionConcurrency", delete)
+                    .await
             }
         }
     }
 
     pub async fn write_record(&self, arn: &str, record: &StopRecord) -> Result<(), AwsCallError> {
-        bounded(
-            &self.deadline,
-            "TagResource",
-            self.lambda.tag(arn, &record.to_tags()),
-        )
-        .await
+        let tags = record.to_tags();
+        let tag = self.lambda.tag(arn, &tags);
+        self.deadline
+            .call(DEADLINE_MARGIN, "TagResource", tag)
+            .await
     }
 
     /// Leaves the note of what was restored, then removes the record (in that order, so a
     /// stop never sees neither).
     pub async fn clear_record(&self, arn: &str, restored: Concurrency) -> Result<(), AwsCallError> {
         let note = BTreeMap::from([(record::LAST_RESTORED.to_string(), restored.to_string())]);
-        bounded(&self.deadline, "TagResource", self.lambda.tag(arn, &note)).await?;
-        bounded(
-            &self.deadline,
-            "UntagResource",
-            self.lambda.untag(arn, &record::RECORD_KEYS),
-        )
-        .await
+        let tag = self.lambda.tag(arn, &note);
+        self.deadline
+            .call(DEADLINE_MARGIN, "TagResource", tag)
+            .await?;
+        let untag = self.lambda.untag(arn, &record::RECORD_KEYS);
+        self.deadline
+            .call(DEADLINE_MARGIN, "UntagResource", untag)
+            .await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,13 +3,13 @@
 
 use std::time::Instant;
 
+use guardian::killswitch::outcome::Outcome;
 use guardian::killswitch::request::Request;
 use guardian_aws::decision::{Decision, elapsed_ms, function::KILL_SWITCH};
 use guardian_aws::metrics::Metrics;
 use serde_json::Value;
 
 use crate::error::KillSwitchError;
-use crate::outcome::Outcome;
 
 /// What the invocation got to.
 #[derive(Debug, Default)]

@@ -1,21 +1,25 @@
 //! `resume`: restore exactly, then clear the record, then everything else.
 
+use guardian::killswitch::outcome::Outcome;
 use guardian::killswitch::record::Concurrency;
-use guardian::killswitch::request::Request;
+use guardian::killswitch::request::{Action, Request};
 use guardian::killswitch::settle::{self, MAX_SETTLE_ROUNDS, ResumeCheck};
 
-use crate::app::App;
 use crate::error::KillSwitchError;
 use crate::guarded::Guarded;
-use crate::outcome::Outcome;
+use crate::ports::{FunctionSettings, Ports};
 use crate::side_effects;
 
-pub async fn resume(app: &App, f: &Guarded<'_>, req: &Request) -> Result<Outcome, KillSwitchError> {
+pub async fn resume<P: Ports>(
+    ports: &P,
+    f: &Guarded<'_, P::Lambda>,
+    req: &Request,
+) -> Result<Outcome, KillSwitchError> {
     let read_err = |source| KillSwitchError::Read {
         function: f.name.to_string(),
         source,
     };
-    let mut outcome = Outcome::new("resume", f.name);
+    let mut outcome = Outcome::new(Action::Resume, f.name);
     let tags = f.tags().await.map_err(read_err)?;
     let Some(record) = tags.record()? else {
         let seen = f.snapshot().await?;
@@ -56,16 +60,20 @@ pub async fn resume(app: &App, f: &Guarded<'_>, req: &Request) -> Result<Outcome
     settle_resumed(f, previous, &mut outcome).await;
     let running = outcome.seen.as_ref().is_some_and(|s| !s.is_stopped());
     if running {
-        side_effects::set_schedules(app, &f.deadline, true, &mut outcome).await;
+        side_effects::set_schedules(ports, &f.deadline, true, &mut outcome).await;
     }
     let reason = req.reason.clone().unwrap_or_default();
-    side_effects::alert(app, &f.deadline, &mut outcome, &req.requested_by, &reason).await;
-    side_effects::report_dlq(app, &f.deadline, &mut outcome).await;
+    side_effects::alert(ports, &f.deadline, &mut outcome, &req.requested_by, &reason).await;
+    side_effects::report_dlq(ports, &f.deadline, &mut outcome).await;
     Ok(outcome)
 }
 
 /// Reads back until running without a record, or stopped by a newer stop.
-async fn settle_resumed(f: &Guarded<'_>, previous: Concurrency, outcome: &mut Outcome) {
+async fn settle_resumed(
+    f: &Guarded<'_, impl FunctionSettings>,
+    previous: Concurrency,
+    outcome: &mut Outcome,
+) {
     for _ in 0..MAX_SETTLE_ROUNDS {
         let seen = match f.snapshot().await {
             Ok(seen) => seen,
@@ -102,3 +110,6 @@ async fn settle_resumed(f: &Guarded<'_>, previous: Concurrency, outcome: &mut Ou
         ),
     );
 }
+
+#[cfg(test)]
+mod tests;

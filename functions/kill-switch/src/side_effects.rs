@@ -1,29 +1,27 @@
 //! The steps around the stop itself: deployments, schedules, the alert, the DLQ depth.
 //! Each one's failure is reported in the outcome and never undoes or blocks the stop.
 
+use guardian::killswitch::outcome::Outcome;
 use guardian_aws::deadline::Deadline;
 use guardian_aws::scheduler::StateChange;
 
-use crate::app::App;
-use crate::guarded::bounded;
-use crate::outcome::Outcome;
+use crate::guarded::DEADLINE_MARGIN;
+use crate::ports::{Alerts, Backlog, Deployments, Ports, Schedules};
 
 /// Stops every in-flight deployment of the configured group, rolling it back, so no canary
 /// is promoted while trading is halted. CodeDeploy's own rollbacks are left to finish: they
 /// move `live` back to the last good version, and stopping one could leave the bad version
 /// live (a repeated stop, or an alarm firing the kill switch mid-rollback, meets them).
-pub async fn stop_deployments(app: &App, deadline: &Deadline, outcome: &mut Outcome) {
-    let Some(d) = &app.config.deployment else {
+pub async fn stop_deployments(ports: &impl Ports, deadline: &Deadline, outcome: &mut Outcome) {
+    let Some(d) = &ports.config().deployment else {
         return;
     };
-    let listed = bounded(
-        deadline,
-        "ListDeployments",
-        app.codedeploy
-            .in_flight_deployments(&d.application, &d.group),
-    )
-    .await;
-    let deployments = match listed {
+    let codedeploy = ports.codedeploy();
+    let list = codedeploy.in_flight_deployments(&d.application, &d.group);
+    let deployments = match deadline
+        .call(DEADLINE_MARGIN, "ListDeployments", list)
+        .await
+    {
         Ok(found) => found,
         Err(e) => return outcome.fail("stop_deployments", e),
     };
@@ -35,13 +33,8 @@ pub async fn stop_deployments(app: &App, deadline: &Deadline, outcome: &mut Outc
             ));
             continue;
         }
-        let stopped = bounded(
-            deadline,
-            "StopDeployment",
-            app.codedeploy.stop_deployment(&id, true),
-        )
-        .await;
-        match stopped {
+        let stop = codedeploy.stop_deployment(&id, true);
+        match deadline.call(DEADLINE_MARGIN, "StopDeployment", stop).await {
             Ok(()) => outcome.did(format!("stopped deployment {id} with rollback")),
             // It finished between listing and stopping: nothing left to promote.
             Err(e) if e.is_code("DeploymentAlreadyCompletedException") => {
@@ -53,17 +46,18 @@ pub async fn stop_deployments(app: &App, deadline: &Deadline, outcome: &mut Outc
 }
 
 /// Enables or disables every configured schedule.
-pub async fn set_schedules(app: &App, deadline: &Deadline, enabled: bool, outcome: &mut Outcome) {
+pub async fn set_schedules(
+    ports: &impl Ports,
+    deadline: &Deadline,
+    enabled: bool,
+    outcome: &mut Outcome,
+) {
     let verb = if enabled { "enabled" } else { "disabled" };
-    for s in &app.config.schedules {
-        let changed = bounded(
-            deadline,
-            "UpdateSchedule",
-            app.scheduler
-                .set_enabled(s.group.as_deref(), &s.name, enabled),
-        )
-        .await;
-        match changed {
+    for s in &ports.config().schedules {
+        let set = ports
+            .scheduler()
+            .set_enabled(s.group.as_deref(), &s.name, enabled);
+        match deadline.call(DEADLINE_MARGIN, "UpdateSchedule", set).await {
             Ok(StateChange::Changed) => outcome.did(format!("{verb} schedule {s}")),
             Ok(StateChange::AlreadySo) => outcome.did(format!("schedule {s} was already {verb}")),
             Err(e) => outcome.fail(format!("schedule:{s}"), e),
@@ -71,22 +65,21 @@ pub async fn set_schedules(app: &App, deadline: &Deadline, enabled: bool, outcom
     }
 }
 
-/// Publishes the critical alert; a failure is recorded, never raised.
+/// Publishes the critical alert of a stop or resume; a failure is recorded, never raised.
 pub async fn alert(
-    app: &App,
+    ports: &impl Ports,
     deadline: &Deadline,
     outcome: &mut Outcome,
     requested_by: &str,
     reason: &str,
 ) {
-    let publication = outcome.alert(requested_by, reason);
-    let sent = bounded(
-        deadline,
-        "Publish",
-        app.sns.publish(&app.config.alert_topic_arn, &publication),
-    )
-    .await;
-    match sent {
+    let Some(publication) = outcome.alert(requested_by, reason) else {
+        return;
+    };
+    let publish = ports
+        .sns()
+        .publish(&ports.config().alert_topic_arn, &publication);
+    match deadline.call(DEADLINE_MARGIN, "Publish", publish).await {
         Ok(_) => {
             outcome.alert_sent = Some(true);
             outcome.did("sent critical alert");
@@ -100,15 +93,17 @@ pub async fn alert(
 }
 
 /// How many messages wait in the DLQ (they piled up while stopped; nothing is replayed).
-pub async fn report_dlq(app: &App, deadline: &Deadline, outcome: &mut Outcome) {
-    let Some(url) = &app.config.dlq_url else {
+pub async fn report_dlq(ports: &impl Ports, deadline: &Deadline, outcome: &mut Outcome) {
+    let Some(url) = &ports.config().dlq_url else {
         return;
     };
-    match bounded(deadline, "GetQueueAttributes", app.sqs.depth(url))
+    let depth = ports.sqs().depth(url);
+    match deadline
+        .call(DEADLINE_MARGIN, "GetQueueAttributes", depth)
         .await
-        .map(|depth| depth.visible)
     {
-        Ok(n) => {
+        Ok(depth) => {
+            let n = depth.visible;
             outcome.dlq_messages = Some(n);
             if n > 0 {
                 outcome.note(format!(
@@ -119,3 +114,6 @@ pub async fn report_dlq(app: &App, deadline: &Deadline, outcome: &mut Outcome) {
         Err(e) => outcome.fail("dlq_depth", e),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,21 +1,25 @@
 //! `stop`: record, then reserved concurrency 0, then everything else.
 
+use guardian::killswitch::outcome::Outcome;
 use guardian::killswitch::record::{self, Concurrency, StopRecord};
-use guardian::killswitch::request::Request;
+use guardian::killswitch::request::{Action, Request};
 use guardian::killswitch::settle::{self, MAX_SETTLE_ROUNDS};
 
-use crate::app::App;
 use crate::error::KillSwitchError;
 use crate::guarded::Guarded;
-use crate::outcome::Outcome;
+use crate::ports::{FunctionSettings, Ports};
 use crate::side_effects;
 
-pub async fn stop(app: &App, f: &Guarded<'_>, req: &Request) -> Result<Outcome, KillSwitchError> {
+pub async fn stop<P: Ports>(
+    ports: &P,
+    f: &Guarded<'_, P::Lambda>,
+    req: &Request,
+) -> Result<Outcome, KillSwitchError> {
     let read_err = |source| KillSwitchError::Read {
         function: f.name.to_string(),
         source,
     };
-    let mut outcome = Outcome::new("stop", f.name);
+    let mut outcome = Outcome::new(Action::Stop, f.name);
     let reason = req.reason.clone().unwrap_or_default();
     let tags = f.tags().await.map_err(read_err)?;
     let mut existing = tags.record()?;
@@ -64,14 +68,14 @@ pub async fn stop(app: &App, f: &Guarded<'_>, req: &Request) -> Result<Outcome, 
     outcome.did("set reserved concurrency to 0");
     tracing::warn!(function = f.name, by = %req.requested_by, "trading stopped");
 
-    side_effects::stop_deployments(app, &f.deadline, &mut outcome).await;
-    side_effects::set_schedules(app, &f.deadline, false, &mut outcome).await;
+    side_effects::stop_deployments(ports, &f.deadline, &mut outcome).await;
+    side_effects::set_schedules(ports, &f.deadline, false, &mut outcome).await;
     settle_stopped(f, &tags.arn, &kept, &mut outcome).await;
-    side_effects::alert(app, &f.deadline, &mut outcome, &req.requested_by, &reason).await;
+    side_effects::alert(ports, &f.deadline, &mut outcome, &req.requested_by, &reason).await;
     Ok(outcome)
 }
 
-async fn zero(f: &Guarded<'_>) -> Result<(), KillSwitchError> {
+async fn zero(f: &Guarded<'_, impl FunctionSettings>) -> Result<(), KillSwitchError> {
     f.set_concurrency(Concurrency::Reserved(0))
         .await
         .map_err(|source| KillSwitchError::StopFailed {
@@ -81,7 +85,12 @@ async fn zero(f: &Guarded<'_>) -> Result<(), KillSwitchError> {
 }
 
 /// Reads back until record and 0 are both there, repairing what a racing resume undid.
-async fn settle_stopped(f: &Guarded<'_>, arn: &str, kept: &StopRecord, outcome: &mut Outcome) {
+async fn settle_stopped(
+    f: &Guarded<'_, impl FunctionSettings>,
+    arn: &str,
+    kept: &StopRecord,
+    outcome: &mut Outcome,
+) {
     for _ in 0..MAX_SETTLE_ROUNDS {
         let seen = match f.snapshot().await {
             Ok(seen) => seen,
@@ -117,3 +126,6 @@ async fn settle_stopped(f: &Guarded<'_>, arn: &str, kept: &StopRecord, outcome: 
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+#[cfg(test)]
+mod tests;

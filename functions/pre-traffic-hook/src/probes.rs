@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use guardian::hook::plan::{Probe, SmokePlan};
 use guardian::hook::probe::{self, Answered, Attempt, ProbeReport};
-use guardian_aws::deadline::Deadline;
+use guardian_aws::deadline::{DEADLINE_REACHED, Deadline};
 use guardian_aws::lambda::Lambda;
 
 /// Probes stop this much earlier than the hook's own margin, so their rows (with the
@@ -54,15 +54,26 @@ async fn run_probe(
         attempts += 1;
         let started = Instant::now();
         let invoke = lambda.invoke(target.function, Some(target.version), &payload);
-        let (attempt, out_of_time): (Attempt, bool) = match deadline.bound(margin, invoke).await {
-            Ok(Ok(outcome)) => (
+        let (attempt, out_of_time): (Attempt, bool) = match deadline
+            .call(margin, "Invoke", invoke)
+            .await
+        {
+            Ok(outcome) => (
                 Ok(Answered {
                     outcome,
                     latency: started.elapsed(),
                 }),
                 false,
             ),
-            Ok(Err(e)) if e.is_code("TooManyRequestsException") => {
+            Err(e) if e.is_code(DEADLINE_REACHED) => (
+                Err(format!(
+                    "no answer after {} ms: gave up {} ms before the hook's deadline",
+                    started.elapsed().as_millis(),
+                    margin.as_millis()
+                )),
+                true,
+            ),
+            Err(e) if e.is_code("TooManyRequestsException") => {
                 throttles += 1;
                 let wait = probe::busy_backoff(throttles);
                 if deadline.remaining_before(margin) > wait {
@@ -74,15 +85,7 @@ async fn run_probe(
                 let why = probe::busy_failure(busy_since.elapsed(), throttles);
                 return probe::report(probe, attempts, &Err(why.clone()), vec![why]);
             }
-            Ok(Err(e)) => (Err(e.to_string()), false),
-            Err(_) => (
-                Err(format!(
-                    "no answer after {} ms: gave up {} ms before the hook's deadline",
-                    started.elapsed().as_millis(),
-                    margin.as_millis()
-                )),
-                true,
-            ),
+            Err(e) => (Err(e.to_string()), false),
         };
         let failures = probe::failures(probe, target.version, &attempt);
         let wait = probe::backoff_before(probe, attempts);

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use guardian_aws::codedeploy::{CodeDeploy, HookStatus, Reported};
-use guardian_aws::deadline::Deadline;
+use guardian_aws::deadline::{DEADLINE_REACHED, Deadline};
 use guardian_aws::error::AwsCallError;
 
 /// Kept free at the very end of the invocation so the handler can still return.
@@ -26,14 +26,12 @@ pub async fn report_once(
     let mut round = 1;
     loop {
         let call = codedeploy.report_hook_status(deployment_id, execution_id, status);
-        let error = match deadline.bound(FINAL_MARGIN, call).await {
-            Ok(Ok(reported)) => return Ok(reported),
-            Ok(Err(e)) => e,
-            Err(reached) => AwsCallError {
-                operation: "PutLifecycleEventHookExecutionStatus",
-                code: None,
-                message: reached.to_string(),
-            },
+        let error = match deadline
+            .call(FINAL_MARGIN, "PutLifecycleEventHookExecutionStatus", call)
+            .await
+        {
+            Ok(reported) => return Ok(reported),
+            Err(e) => e,
         };
         let time_left = deadline.remaining_before(FINAL_MARGIN) > PAUSE_BETWEEN_ROUNDS;
         if round >= ROUNDS || !is_transient(&error) || !time_left {
@@ -45,11 +43,11 @@ pub async fn report_once(
     }
 }
 
-/// Throttling, server errors and lost connections may pass on a later try; a wrong id or
-/// missing permission will not.
+/// Throttling, server errors, lost connections and a call cut off by the deadline may pass
+/// on a later try (time permitting); a wrong id or missing permission will not.
 fn is_transient(e: &AwsCallError) -> bool {
     match e.code.as_deref() {
-        None => true,
+        None | Some(DEADLINE_REACHED) => true,
         Some(code) => {
             code.contains("Throttl")
                 || code.contains("TooManyRequests")
@@ -76,6 +74,7 @@ mod tests {
     #[test]
     fn only_transient_failures_are_retried() {
         assert!(is_transient(&err(None)));
+        assert!(is_transient(&err(Some(DEADLINE_REACHED))));
         assert!(is_transient(&err(Some("ThrottlingException"))));
         assert!(is_transient(&err(Some("InternalFailure"))));
         assert!(!is_transient(&err(Some("DeploymentDoesNotExistException"))));

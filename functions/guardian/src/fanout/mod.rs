@@ -8,6 +8,8 @@ pub mod batching;
 pub mod glob;
 pub mod halt;
 pub mod links;
+pub mod outcome;
+pub mod outgoing;
 pub mod parse;
 pub mod render;
 pub mod routing;

@@ -4,6 +4,7 @@
 //! who stopped it, why, when and what its reserved concurrency was. The handler in
 //! `functions/kill-switch` does the AWS calls in the order these functions decide.
 
+pub mod outcome;
 pub mod record;
 pub mod request;
 pub mod schedule;

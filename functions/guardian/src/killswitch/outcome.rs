@@ -1,12 +1,15 @@
-//! The answer an invocation returns (and the alert it sends): the state the function is
-//! in, what was done and what failed.
+//! What a kill-switch invocation did, typed by its action: the answer it returns (and the
+//! alert a stop or resume sends) says the state the function is in, what was done and what
+//! failed.
 
 use std::collections::BTreeMap;
 
-use guardian::killswitch::record::{Concurrency, StopRecord};
-use guardian::killswitch::settle::Snapshot;
-use guardian::publication::Publication;
 use serde_json::{Value, json};
+
+use super::record::{Concurrency, StopRecord};
+use super::request::Action;
+use super::settle::Snapshot;
+use crate::publication::Publication;
 
 /// One step that did not work; it did not undo or block the ones before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +20,7 @@ pub struct Failure {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    pub action: &'static str,
+    pub action: Action,
     pub function: String,
     /// The function as last read back (`None` when reading it back failed).
     pub seen: Option<Snapshot>,
@@ -31,7 +34,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(action: &'static str, function: &str) -> Self {
+    pub fn new(action: Action, function: &str) -> Self {
         Outcome {
             action,
             function: function.to_string(),
@@ -64,10 +67,11 @@ impl Outcome {
         self.seen.as_ref().map_or("unknown", Snapshot::state)
     }
 
+    /// The invocation's answer. A status only reads, so it has no steps to list.
     pub fn to_json(&self) -> Value {
         let record = self.seen.as_ref().and_then(|s| s.record.as_ref());
         let mut out = json!({
-            "action": self.action,
+            "action": self.action.as_str(),
             "function": self.function,
             "state": self.state(),
             "since": record.map(|r| r.stopped_at.as_str()),
@@ -76,7 +80,7 @@ impl Outcome {
             "reserved_concurrency": self.seen.as_ref().map(|s| concurrency_json(s.concurrency)),
             "previous_concurrency": record.map(|r| r.previous.to_string()),
         });
-        if self.action != "status" {
+        if self.action != Action::Status {
             out["done"] = json!(self.done);
             out["failed"] = self
                 .failed
@@ -103,16 +107,17 @@ impl Outcome {
         out
     }
 
-    /// The critical alert for a stop or resume.
-    pub fn alert(&self, requested_by: &str, reason: &str) -> Publication {
+    /// The critical alert for a stop or a resume; a status changes nothing, so it has none.
+    pub fn alert(&self, requested_by: &str, reason: &str) -> Option<Publication> {
         let verb = match self.action {
-            "stop" => "STOPPED",
-            _ => "RESUMED",
+            Action::Stop => "STOPPED",
+            Action::Resume => "RESUMED",
+            Action::Status => return None,
         };
         let subject = format!("[CRITICAL] {verb}: {} by {requested_by}", self.function);
         let mut body = format!(
             "Kill switch {}: {} is now {}.\nRequested by: {requested_by}\nReason: {reason}\n",
-            self.action,
+            self.action.as_str(),
             self.function,
             self.state()
         );
@@ -131,17 +136,17 @@ impl Outcome {
         for n in &self.notes {
             body.push_str(&format!("note: {n}\n"));
         }
-        Publication {
+        Some(Publication {
             subject: Some(subject),
             message: body,
             per_protocol: false,
             attributes: BTreeMap::from([
                 ("severity".to_string(), "critical".to_string()),
                 ("source".to_string(), "kill-switch".to_string()),
-                ("action".to_string(), self.action.to_string()),
+                ("action".to_string(), self.action.as_str().to_string()),
                 ("function".to_string(), self.function.clone()),
             ]),
-        }
+        })
     }
 }
 
@@ -151,47 +156,4 @@ fn concurrency_json(value: Option<i32>) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stopped() -> Outcome {
-        let mut o = Outcome::new("stop", "bot");
-        o.seen = Some(Snapshot {
-            record: Some(StopRecord {
-                stopped_at: "2026-03-01T03:04:05Z".into(),
-                stopped_by: "alice".into(),
-                reason: "bad fills".into(),
-                previous: Concurrency::Unreserved,
-            }),
-            concurrency: Some(0),
-        });
-        o.did("set reserved concurrency to 0");
-        o.fail("alert", "Publish failed: InternalError: boom");
-        o.alert_sent = Some(false);
-        o
-    }
-
-    #[test]
-    fn stop_answer_says_state_record_and_failures() {
-        let out = stopped().to_json();
-        assert_eq!(out["state"], "stopped");
-        assert_eq!(out["since"], "2026-03-01T03:04:05Z");
-        assert_eq!(out["by"], "alice");
-        assert_eq!(out["reserved_concurrency"], 0);
-        assert_eq!(out["previous_concurrency"], "none");
-        assert_eq!(out["alert_failed"], true);
-        assert_eq!(out["failed"][0]["step"], "alert");
-        assert_eq!(out["consistent"], true);
-    }
-
-    #[test]
-    fn alert_is_critical_and_names_who_and_why() {
-        let p = stopped().alert("alice", "bad fills");
-        assert_eq!(
-            p.subject.as_deref(),
-            Some("[CRITICAL] STOPPED: bot by alice")
-        );
-        assert_eq!(p.attributes["severity"], "critical");
-        assert!(p.message.contains("Reason: bad fills") && p.message.contains("FAILED alert"));
-    }
-}
+mod tests;

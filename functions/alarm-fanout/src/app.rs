@@ -1,0 +1,24 @@
+//! The clients and configuration one invocation works with, built once at cold start.
+
+use guardian_aws::clients::SdkConfig;
+use guardian_aws::lambda::Lambda;
+use guardian_aws::sns::Sns;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub(crate) sns: Sns,
+    pub(crate) lambda: Lambda,
+}
+
+impl App {
+    pub fn new(sdk: &SdkConfig, config: Config) -> Self {
+        App {
+            config,
+            sns: Sns::from_sdk(sdk),
+            lambda: Lambda::from_sdk(sdk),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! What Lambda runs: check the request, refuse a redrive into a stopped function, make one
+//! pass over the DLQ, then publish the report and answer with it.
+
+use std::time::Instant;
+
+use guardian::dlq::destination;
+use guardian::dlq::report::Report;
+use guardian::dlq::request::{self, Action, Destination};
+use guardian::publication::Publication;
+use guardian::sns_text::{MAX_MESSAGE_BYTES, cap_body};
+use guardian_aws::deadline::Deadline;
+use guardian_aws::error::AwsCallError;
+use lambda_runtime::LambdaEvent;
+use serde_json::Value;
+
+use crate::app::App;
+use crate::error::DlqError;
+use crate::observe::{self, Observed};
+use crate::pass;
+use crate::ports::{Functions, Ports, Topics};
+
+pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, DlqError> {
+    let started = Instant::now();
+    let mut observed = Observed::default();
+    let deadline = Deadline::from_context(&event.context);
+    // Boxed: the nested async state machines are otherwise too deep for the compiler's
+    // layout query.
+    let result = Box::pin(handle(app, &event.payload, deadline, &mut observed)).await;
+    observe::record(&event.context.request_id, started, &observed, &result);
+    result
+}
+
+pub(crate) async fn handle<P: Ports>(
+    ports: &P,
+    payload: &Value,
+    deadline: Deadline,
+    observed: &mut Observed,
+) -> Result<Value, DlqError> {
+    let config = ports.config();
+    // Every check on the request comes before the first AWS call.
+    let request = request::parse(payload, config.max_messages_limit)?;
+    observed.action = Some(request.action);
+    request::check_purge_confirmed(&request, &config.queue_name)?;
+    destination::check_source_queue(&request, config.source_queue_url.as_deref())?;
+    if request.action == Action::Redrive && request.to == Destination::Function && !request.dry_run
+    {
+        refuse_if_stopped(ports, deadline).await?;
+    }
+    tracing::info!(action = ?request.action, dry_run = request.dry_run, queue = %config.queue_name, "DLQ run starting");
+
+    let report = pass::run(ports, &request, deadline).await?;
+    tracing::info!(
+        examined = report.examined,
+        visible = report.depth.visible,
+        complete = report.complete,
+        outcome = ?report.outcome,
+        "DLQ run finished"
+    );
+    let mut out = serde_json::to_value(&report).map_err(|e| DlqError::Serialise(e.to_string()))?;
+    let report = &*observed.report.insert(report);
+    if report.queue_is_empty() {
+        return Ok(out);
+    }
+    match publish(ports, report, deadline).await {
+        Ok(()) => Ok(out),
+        Err(e) if request.action == Action::Inspect => Err(DlqError::AlertNotPublished(e)),
+        Err(e) => {
+            // The messages have already moved; failing now would only hide the report.
+            tracing::error!(error = %e, "DLQ report not published");
+            out["alert_error"] = Value::String(e.to_string());
+            Ok(out)
+        }
+    }
+}
+
+/// A redrive to a function the kill switch stopped would only refill the DLQ: refuse it
+/// before reading a single message.
+async fn refuse_if_stopped(ports: &impl Ports, deadline: Deadline) -> Result<(), DlqError> {
+    let config = ports.config();
+    let function = config.redrive_function.name.clone();
+    let read = ports.lambda().reserved_concurrency(&function);
+    let margin = config.deadline_margin;
+    match deadline.call(margin, "GetFunctionConcurrency", read).await {
+        Ok(Some(0)) => Err(DlqError::TargetStopped { function }),
+        Ok(_) => Ok(()),
+        Err(source) => Err(DlqError::TargetUnreadable { function, source }),
+    }
+}
+
+async fn publish(
+    ports: &impl Ports,
+    report: &Report,
+    deadline: Deadline,
+) -> Result<(), AwsCallError> {
+    let config = ports.config();
+    let publication = Publication {
+        subject: Some(report.subject()),
+        message: cap_body(&report.text(), MAX_MESSAGE_BYTES),
+        per_protocol: false,
+        attributes: [
+            ("source".to_string(), "dlq-inspector".to_string()),
+            ("queue".to_string(), report.queue.clone()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let publish = ports.sns().publish(&config.alert_topic_arn, &publication);
+    // The margin is kept for this and the answer: use most of it.
+    deadline
+        .call(config.deadline_margin / 4, "Publish", publish)
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests;
