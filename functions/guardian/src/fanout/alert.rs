@@ -113,6 +113,10 @@ pub struct Alert {
     /// Unparsed alerts: the payload as received (capped when rendered).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Unparsed alerts: the subject the payload came with (a plain-text SNS message's), kept
+    /// so the reader sees what the sender said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_subject: Option<String>,
 }
 
 impl Alert {

@@ -53,13 +53,14 @@ fn bounded(alert: Alert) -> Alert {
         time: cut_opt(alert.time),
         actions_suppressed_by: cut_opt(alert.actions_suppressed_by),
         deployment_id: cut_opt(alert.deployment_id),
+        original_subject: cut_opt(alert.original_subject),
         triggering_alarms: children.into_iter().map(cut).collect(),
         ..alert
     }
 }
 
-/// An SNS record's `Message` (the classic alarm JSON, or an EventBridge event routed via
-/// SNS); any other record is kept raw.
+/// An SNS record's `Message` (the classic alarm JSON, an EventBridge event routed via SNS, a
+/// CodeDeploy trigger); any other record is kept raw, with the subject it was sent with.
 fn from_record(record: &Value) -> Alert {
     let Some(message) = record.pointer("/Sns/Message").and_then(Value::as_str) else {
         return unparsed(raw_text(record));
@@ -67,7 +68,10 @@ fn from_record(record: &Value) -> Alert {
     serde_json::from_str::<Value>(message)
         .ok()
         .and_then(|doc| from_document(&doc))
-        .unwrap_or_else(|| unparsed(message.to_string()))
+        .unwrap_or_else(|| Alert {
+            original_subject: text(record, "/Sns/Subject"),
+            ..unparsed(message.to_string())
+        })
 }
 
 /// A single document in one of the known shapes, or `None`.
@@ -78,6 +82,9 @@ pub fn from_document(doc: &Value) -> Option<Alert> {
     // The Lambda alarm action puts the alarm under `alarmData`; EventBridge under `detail`.
     if let Some(data) = doc.get("alarmData").filter(|d| d.is_object()) {
         return Some(alarm_data(doc, data));
+    }
+    if doc.get("eventTriggerName").is_some() && doc.get("deploymentId").is_some() {
+        return Some(trigger(doc));
     }
     match text(doc, "/detail-type").as_deref() {
         Some(ALARM_STATE_CHANGE) => doc.get("detail").map(|d| alarm_data(doc, d)),
@@ -306,7 +313,7 @@ fn text(v: &Value, pointer: &str) -> Option<String> {
 }
 
 mod deployment;
-use deployment::deployment;
+use deployment::{deployment, trigger};
 
 #[cfg(test)]
 mod tests;

@@ -112,7 +112,10 @@ pub fn subject(alert: &Alert, severity: Severity) -> String {
             alert.state,
             deployment_group(alert)
         ),
-        Source::Unparsed => format!("[{sev}] Unrecognised alert payload"),
+        Source::Unparsed => match &alert.original_subject {
+            Some(sent) => format!("[{sev}] {sent}"),
+            None => format!("[{sev}] Unrecognised alert payload"),
+        },
     };
     safe_subject(&raw)
 }
@@ -160,6 +163,7 @@ pub fn full_text(alert: &Alert, severity: Severity, link: Option<&str>) -> Strin
     };
     field("State", Some(&transition));
     field("Reason", Some(&alert.reason));
+    field("Sent with subject", alert.original_subject.as_deref());
     field("Description", alert.description.as_deref());
     field("Trigger", alert.trigger.as_deref());
     field(
@@ -194,6 +198,10 @@ pub fn sms_text(alert: &Alert, severity: Severity) -> String {
             alert.deployment_id.as_deref().unwrap_or("(no id)"),
             alert.state,
             deployment_group(alert)
+        ),
+        Source::Unparsed if alert.original_subject.is_some() => format!(
+            "{sev} {}",
+            alert.original_subject.as_deref().unwrap_or_default()
         ),
         _ => format!("{sev} {} {}: {}", alert.state, alert.name, alert.reason),
     };

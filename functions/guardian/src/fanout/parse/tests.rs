@@ -194,3 +194,47 @@ fn one_of(event: &Value) -> Alert {
     assert_eq!(alerts.len(), 1);
     alerts.remove(0)
 }
+
+#[test]
+fn a_codedeploy_trigger_through_sns_is_a_deployment_alert() {
+    let t = one("fanout-sns-codedeploy-trigger.json");
+    assert_eq!(t.source, Source::Codedeploy);
+    assert_eq!(t.name, "codedeploy:trading-bot/trading-bot-live");
+    assert_eq!(t.state, "FAILURE");
+    assert!(t.is_deployment_failure());
+    assert_eq!(t.deployment_id.as_deref(), Some("d-75I7MBT7C"));
+    assert!(
+        t.reason
+            .contains("The BeforeAllowTraffic hook reported Failed."),
+        "{}",
+        t.reason
+    );
+    assert_eq!(
+        t.description.as_deref(),
+        Some("CodeDeploy trigger trading-bot-deploy-failed")
+    );
+    // The guide's own sample spells the status `Failed` and sends objects, not strings.
+    let doc = serde_json::json!({"region": "us-west-1", "accountId": "111222333444",
+        "eventTriggerName": "t", "applicationName": "a", "deploymentId": "d-1", "deploymentGroupName": "g",
+        "status": "Succeeded", "errorInformation": {"ErrorCode": "X", "ErrorMessage": "m"}});
+    let s = from_document(&doc).expect("a trigger");
+    assert_eq!(
+        (s.state.as_str(), s.is_deployment_failure()),
+        ("SUCCESS", false)
+    );
+}
+
+#[test]
+fn a_plain_text_sns_message_keeps_its_subject() {
+    let p = one("fanout-sns-plain-text.json");
+    assert_eq!(p.source, Source::Unparsed);
+    assert_eq!(
+        p.original_subject.as_deref(),
+        Some("Exchange API degraded: order latency above 2 s")
+    );
+    assert!(
+        p.raw
+            .as_deref()
+            .is_some_and(|r| r.starts_with("Our market-data vendor"))
+    );
+}

@@ -140,3 +140,17 @@ fn chat_uses_the_custom_notification_schema() {
     assert_eq!(doc["metadata"]["additionalContext"]["severity"], "critical");
     assert_eq!(p.attributes["severity"], "critical");
 }
+
+#[test]
+fn a_plain_text_message_is_sent_on_with_its_own_subject() {
+    let alert = sample("fanout-sns-plain-text.json");
+    assert_eq!(
+        subject(&alert, Severity::Warning),
+        "[WARNING] Exchange API degraded: order latency above 2 s"
+    );
+    let sms = sms_text(&alert, Severity::Warning);
+    assert_eq!(
+        sms,
+        "WARNING Exchange API degraded: order latency above 2 s"
+    );
+}
