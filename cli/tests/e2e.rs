@@ -21,36 +21,21 @@ struct Keys {
     token: Option<String>,
 }
 
-/// The role `role_name` of the world's account, assumed with STS as
-/// tests/harness/principals.rs does.
+/// The role `role_name` of the world's account, assumed with STS.
 async fn assume(world: &World, role_name: &str, session: &str) -> Keys {
-    let creds = aws_sdk_sts::Client::new(&world.admin)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{}:role/{role_name}", world.acct.id))
-        .role_session_name(session)
-        .send()
-        .await
-        .expect("AssumeRole")
-        .credentials
-        .expect("credentials in AssumeRole output");
+    let role = format!("arn:aws:iam::{}:role/{role_name}", world.acct.id);
+    let creds = world.acct.assume_role(&role, session).await;
     Keys {
-        id: creds.access_key_id,
-        secret: creds.secret_access_key,
-        token: Some(creds.session_token),
+        id: creds.access_key_id().to_string(),
+        secret: creds.secret_access_key().to_string(),
+        token: creds.session_token().map(str::to_string),
     }
 }
 
 /// A role of the account holding no policy at all: someone without the operator policy.
 async fn bare_role(world: &World, name: &str) {
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{}:root", world.acct.id)}, "Action": "sts:AssumeRole"}]});
-    aws_sdk_iam::Client::new(&world.admin)
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .expect("CreateRole");
+    let trust = e2e::trust(json!({"AWS": world.acct.root()}));
+    e2e::role(&world.admin, name, &trust, None, &[]).await;
 }
 
 /// The account's own key (not IAM-checked): an administrator.
@@ -105,17 +90,7 @@ async fn cli(acct: &TestAccount, keys: &Keys, args: &[&str]) -> Ran {
 
 /// The stop record on the guarded function (tags `guardian:*`, the restore note left out).
 async fn record(world: &World) -> HashMap<String, String> {
-    aws_sdk_lambda::Client::new(&world.admin)
-        .get_function()
-        .function_name(world.name("GuardedFunction"))
-        .send()
-        .await
-        .expect("GetFunction")
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("guardian:") && k != "guardian:last-restored-concurrency")
-        .collect()
+    e2e::stop_record(&world.admin, &world.name("GuardedFunction")).await
 }
 
 async fn dlq_depth(admin: &SdkConfig, url: &str) -> u64 {

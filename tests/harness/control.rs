@@ -65,6 +65,16 @@ impl Control {
         )
     }
 
+    /// The payloads of the asynchronous (`Event`) invokes of `function` seen, in order.
+    pub async fn events(&self, function: &str) -> Vec<Value> {
+        self.invocations(function)
+            .await
+            .into_iter()
+            .filter(|i| i["invocation_type"] == "Event")
+            .map(|i| i["payload"].clone())
+            .collect()
+    }
+
     /// Hook statuses CodeDeploy recorded: `{"deploymentId", "lifecycleEventHookExecutionId", "status"}`.
     pub async fn hook_statuses(&self) -> Vec<Value> {
         as_list(self.get("/_ext/codedeploy/hook-statuses").await)
@@ -73,6 +83,15 @@ impl Control {
     /// Deployments stopped: `{"deploymentId", "autoRollbackEnabled"}`.
     pub async fn stopped_deployments(&self) -> Vec<Value> {
         as_list(self.get("/_ext/codedeploy/stopped").await)
+    }
+
+    /// A deployment as the emulator's CodeDeploy engine ran it: the alias weights over
+    /// (scaled) time (`weights`: `{"t", "weights"}`) and its lifecycle events.
+    pub async fn timeline(&self, deployment_id: &str) -> Value {
+        self.get(&format!(
+            "/_ext/codedeploy/timeline?deploymentId={deployment_id}"
+        ))
+        .await
     }
 
     /// Set a deployment's status (moto leaves new deployments `Created`).
@@ -111,34 +130,46 @@ impl Control {
             .await
     }
 
-    /// Minimal HTTP/1.1 over loopback: enough for the control API, no client crate needed.
+    /// The emulator's clock for this account: its own waits (CodeDeploy intervals, hook
+    /// timeouts, alarm periods, schedules, async retry delays) run `scale` times as long.
+    pub async fn scale_time(&self, scale: f64) {
+        self.post("/_ext/clock", json!({ "scale": scale })).await;
+    }
+
     async fn request(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut stream = TcpStream::connect(&self.host_port)
-            .await
-            .expect("emulator is reachable");
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.host_port,
             body.len()
         );
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("control request sent");
-        let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .await
-            .expect("control response read");
-        let text = String::from_utf8_lossy(&response);
-        let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let (head, payload) = http(&self.host_port, &request).await;
         assert!(
             head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"),
             "control call {method} {path} failed: {head}\n{payload}"
         );
         serde_json::from_str(payload.trim()).unwrap_or(Value::Null)
     }
+}
+
+/// Minimal HTTP/1.1 over loopback (enough for the control API and the emulator's JSON APIs,
+/// no client crate needed): `request` sent as is, the response's head and body.
+pub(crate) async fn http(host_port: &str, request: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(host_port)
+        .await
+        .expect("emulator is reachable");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .expect("response read");
+    let text = String::from_utf8_lossy(&response);
+    let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_string(), payload.to_string())
 }
 
 fn as_list(v: Value) -> Vec<Value> {

@@ -3,13 +3,14 @@
 //! subscribed to the alert topics, a phone for SMS), and readers of what the emulator
 //! recorded. The drill and the stack tests both start from here.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_lambda::primitives::Blob;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::{Stack, Template, TestAccount, notifications};
+use crate::{Stack, Template, TestAccount, live_alias, notifications, subscribe_queue};
 
 /// The stack name the drill deploys (samconfig.toml's).
 pub const STACK: &str = "rollout-guardian";
@@ -138,21 +139,23 @@ impl World {
             .and_then(|o| o.reserved_concurrent_executions)
     }
 
-    /// The version the alias `live` points at, and its extra routing weights.
-    pub async fn live(&self) -> (String, Vec<(String, f64)>) {
-        let alias = aws_sdk_lambda::Client::new(&self.admin)
-            .get_alias()
-            .function_name(self.name("GuardedFunction"))
-            .name("live")
+    /// The state of the guarded function's schedule (`ENABLED`, `DISABLED`; `?` when it
+    /// cannot be read).
+    pub async fn schedule_state(&self) -> String {
+        aws_sdk_scheduler::Client::new(&self.admin)
+            .get_schedule()
+            .group_name(STACK)
+            .name(format!("{STACK}-guarded"))
             .send()
             .await
-            .expect("GetAlias live");
-        let weights = alias
-            .routing_config
-            .and_then(|r| r.additional_version_weights)
-            .map(|w| w.into_iter().collect())
-            .unwrap_or_default();
-        (alias.function_version.unwrap_or_default(), weights)
+            .ok()
+            .and_then(|s| s.state.map(|s| s.as_str().to_string()))
+            .unwrap_or_else(|| "?".into())
+    }
+
+    /// The version the alias `live` points at, and its extra routing weights.
+    pub async fn live(&self) -> (String, BTreeMap<String, f64>) {
+        live_alias(&self.admin, &self.name("GuardedFunction")).await
     }
 
     /// Every deployment of the guarded function's group, oldest first.
@@ -201,12 +204,7 @@ impl World {
 
     /// The alias weights over (scaled) time of a deployment, as the emulator recorded them.
     pub async fn timeline(&self, deployment_id: &str) -> Value {
-        self.acct
-            .control
-            .get(&format!(
-                "/_ext/codedeploy/timeline?deploymentId={deployment_id}"
-            ))
-            .await
+        self.acct.control.timeline(deployment_id).await
     }
 
     /// SNS notifications that reached an inbox since the last read (drained).
@@ -240,35 +238,6 @@ impl World {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-}
-
-/// A queue subscribed to `topic`, with the queue policy SNS needs to deliver to it.
-pub async fn subscribe_queue(acct: &TestAccount, topic: &str, name: &str) -> String {
-    let cfg = acct.sdk_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&cfg);
-    let url = crate::queue(&cfg, name).await;
-    let arn = acct.arn("sqs", name);
-    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]});
-    sqs.set_queue_attributes()
-        .queue_url(&url)
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::Policy,
-            policy.to_string(),
-        )
-        .send()
-        .await
-        .expect("SetQueueAttributes Policy");
-    aws_sdk_sns::Client::new(&cfg)
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(arn)
-        .send()
-        .await
-        .expect("Subscribe sqs");
-    url
 }
 
 /// Invokes `function` (synchronously) with `cfg`'s credentials; Err carries the API error or

@@ -293,9 +293,7 @@ async fn a_parameter_change_alone_publishes_no_version_a_rebuild_does() {
     // FailureMode=fail alone updates $LATEST and never reaches CodeDeploy (the runbook's bad
     // build needs a code change too).
     let acct = TestAccount::new();
-    acct.control
-        .post("/_ext/clock", json!({"scale": 0.01}))
-        .await;
+    acct.control.scale_time(0.01).await;
     let first = acct.deploy(STACK, &Template::Repository, &[]).await;
     assert!(first.succeeded(), "{}", first.failure());
     let lambda = aws_sdk_lambda::Client::new(&acct.sdk_config().await);

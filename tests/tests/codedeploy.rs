@@ -6,21 +6,21 @@
 //! bootstrap): the test reads its invocation and answers CodeDeploy itself.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, MetricDatum, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue};
 use aws_sdk_codedeploy::types::{
-    Alarm, AlarmConfiguration, AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent,
     ComputePlatform, DeploymentCreator, DeploymentInfo, DeploymentStatus, ErrorCode,
-    LifecycleEventStatus, RevisionLocation, RevisionLocationType, TimeBasedCanary,
-    TrafficRoutingConfig, TrafficRoutingType,
+    LifecycleEventStatus, TimeBasedCanary, TrafficRoutingConfig, TrafficRoutingType,
 };
-use e2e::{REGION, TestAccount, guarded_function};
+use e2e::{
+    AppSpec, Rollout, TestAccount, answer_hook, deployment_group, deployment_info, errors_alarm,
+    eventually, finished, guarded_function, hook_event, live_alias, permit, put_errors, rule,
+    set_alarm_state, try_deployment,
+};
 use guardian_aws::codedeploy::CodeDeploy;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const APP: &str = "bot-app";
 const GROUP: &str = "bot-group";
@@ -29,147 +29,56 @@ const PRE: &str = "CodeDeployHook_pre";
 const POST: &str = "CodeDeployHook_post";
 const ALARM: &str = "trading-bot-errors";
 
-/// What SAM gives the group: AWSCodeDeployRoleForLambda, which may invoke only
-/// `CodeDeployHook_*` functions.
-const MANAGED_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda";
+// CodeDeploy's predefined configurations for Lambda.
+const ALL_AT_ONCE: &str = "CodeDeployDefault.LambdaAllAtOnce";
+const CANARY_5_MINUTES: &str = "CodeDeployDefault.LambdaCanary10Percent5Minutes";
+const CANARY_30_MINUTES: &str = "CodeDeployDefault.LambdaCanary10Percent30Minutes";
+const LINEAR_EVERY_MINUTE: &str = "CodeDeployDefault.LambdaLinear10PercentEvery1Minute";
 
 struct World {
     acct: TestAccount,
     cfg: SdkConfig,
     cd: aws_sdk_codedeploy::Client,
-    lambda: aws_sdk_lambda::Client,
 }
 
 /// A fresh account with the guarded function (versions 1 and 2, alias `live` on 1), the
-/// hook functions `hooks`, an alarm, and a Lambda deployment group using `config` with the
-/// alarm and SAM's rollback events, CodeDeploy's time scaled by `scale`.
+/// hook functions `hooks`, an alarm, and a Lambda deployment group as SAM makes it (see
+/// `e2e::deployment_group`) using `config`, CodeDeploy's time scaled by `scale`.
 async fn world(config: &str, hooks: &[&str], scale: f64) -> World {
     let acct = TestAccount::new();
+    acct.control.scale_time(scale).await;
     let cfg = acct.sdk_config().await;
-    let w = World {
-        cd: aws_sdk_codedeploy::Client::new(&cfg),
-        lambda: aws_sdk_lambda::Client::new(&cfg),
-        acct,
-        cfg,
-    };
-    acct_clock(&w, scale).await;
-    guarded_function(&w.cfg, BOT, 2).await;
+    guarded_function(&cfg, BOT, 2).await;
     for hook in hooks {
-        guarded_function(&w.cfg, hook, 0).await;
+        guarded_function(&cfg, hook, 0).await;
     }
-    alarm(&w.cfg).await;
-    let role = service_role(&w.cfg).await;
-    w.cd.create_application()
-        .application_name(APP)
-        .compute_platform(ComputePlatform::Lambda)
-        .send()
-        .await
-        .expect("CreateApplication");
-    w.cd.create_deployment_group()
-        .application_name(APP)
-        .deployment_group_name(GROUP)
-        .service_role_arn(role)
-        .deployment_config_name(config)
-        .alarm_configuration(
-            AlarmConfiguration::builder()
-                .enabled(true)
-                .alarms(Alarm::builder().name(ALARM).build())
-                .build(),
-        )
-        .auto_rollback_configuration(
-            AutoRollbackConfiguration::builder()
-                .enabled(true)
-                .events(AutoRollbackEvent::DeploymentFailure)
-                .events(AutoRollbackEvent::DeploymentStopOnAlarm)
-                .events(AutoRollbackEvent::DeploymentStopOnRequest)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateDeploymentGroup");
-    w
-}
-
-async fn acct_clock(w: &World, scale: f64) {
-    w.acct
-        .control
-        .post("/_ext/clock", json!({"scale": scale}))
-        .await;
-}
-
-/// The group's service role as SAM makes it: trusted by CodeDeploy, the managed policy.
-async fn service_role(cfg: &SdkConfig) -> String {
-    let iam = aws_sdk_iam::Client::new(cfg);
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    let arn = iam
-        .create_role()
-        .role_name("CodeDeployServiceRole")
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .expect("CreateRole")
-        .role
-        .expect("role")
-        .arn;
-    iam.attach_role_policy()
-        .role_name("CodeDeployServiceRole")
-        .policy_arn(MANAGED_POLICY)
-        .send()
-        .await
-        .expect("AttachRolePolicy");
-    arn
-}
-
-async fn alarm(cfg: &SdkConfig) {
-    aws_sdk_cloudwatch::Client::new(cfg)
-        .put_metric_alarm()
-        .alarm_name(ALARM)
-        .namespace("AWS/Lambda")
-        .metric_name("Errors")
-        .statistic(Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
+    errors_alarm(&cfg, ALARM)
         .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
         .send()
         .await
         .expect("PutMetricAlarm");
+    let rollout = Rollout {
+        config,
+        alarm: ALARM,
+    };
+    deployment_group(&acct, APP, GROUP, Some(rollout)).await;
+    World {
+        cd: aws_sdk_codedeploy::Client::new(&cfg),
+        acct,
+        cfg,
+    }
 }
 
 /// The alarm goes to ALARM: breaching data for an evaluator, and the state set as an operator
 /// (`SetAlarmState`) would.
 async fn fire_alarm(cfg: &SdkConfig) {
-    let cw = aws_sdk_cloudwatch::Client::new(cfg);
-    cw.put_metric_data()
-        .namespace("AWS/Lambda")
-        .metric_data(
-            MetricDatum::builder()
-                .metric_name("Errors")
-                .value(5.0)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("PutMetricData");
-    cw.set_alarm_state()
-        .alarm_name(ALARM)
-        .state_value(StateValue::Alarm)
-        .state_reason("errors on the canary")
-        .send()
-        .await
-        .expect("SetAlarmState");
+    put_errors(cfg, vec![], 5.0).await;
+    set_alarm_state(cfg, ALARM, StateValue::Alarm, "errors on the canary").await;
 }
 
 /// The AppSpec CloudFormation writes for CodeDeployLambdaAliasUpdate.
 fn appspec(before: Option<&str>, after: Option<&str>) -> String {
-    let hooks: Vec<Value> = [("BeforeAllowTraffic", before), ("AfterAllowTraffic", after)]
-        .into_iter()
-        .filter_map(|(event, hook)| hook.map(|h| json!({event: h})))
-        .collect();
-    json!({"version": 0.0, "Resources": [{BOT: {"Type": "AWS::Lambda::Function", "Properties": {
-        "Name": BOT, "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}], "Hooks": hooks})
-    .to_string()
+    e2e::appspec(BOT, before, after)
 }
 
 async fn deploy(w: &World, before: Option<&str>, after: Option<&str>) -> String {
@@ -183,128 +92,40 @@ async fn try_deploy(
     before: Option<&str>,
     after: Option<&str>,
 ) -> Result<String, aws_sdk_codedeploy::Error> {
-    let revision = RevisionLocation::builder()
-        .revision_type(RevisionLocationType::AppSpecContent)
-        .app_spec_content(
-            AppSpecContent::builder()
-                .content(appspec(before, after))
-                .build(),
-        )
-        .build();
-    Ok(w.cd
-        .create_deployment()
-        .application_name(APP)
-        .deployment_group_name(GROUP)
-        .revision(revision)
-        .send()
-        .await?
-        .deployment_id
-        .expect("deployment id"))
-}
-
-/// Polls `probe` (every 50 ms, up to 30 s) until it returns Some.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The lifecycle event CodeDeploy sent `hook` (its asynchronous invocation, as recorded).
-async fn hook_event(w: &World, hook: &str) -> (String, String) {
-    let payload = eventually(&format!("{hook} to be invoked"), || async {
-        let calls = w.acct.control.invocations(hook).await;
-        calls.last().map(|c| c["payload"].clone())
-    })
-    .await;
-    (
-        payload["DeploymentId"].as_str().unwrap().to_string(),
-        payload["LifecycleEventHookExecutionId"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-}
-
-/// Answers `hook`'s invocation with `status`, as a hook function would.
-async fn answer(w: &World, hook: &str, status: LifecycleEventStatus) -> (String, String) {
-    let (dep, exec) = hook_event(w, hook).await;
-    w.cd.put_lifecycle_event_hook_execution_status()
-        .deployment_id(&dep)
-        .lifecycle_event_hook_execution_id(&exec)
-        .status(status)
-        .send()
-        .await
-        .expect("PutLifecycleEventHookExecutionStatus");
-    (dep, exec)
-}
-
-async fn info(w: &World, id: &str) -> DeploymentInfo {
-    w.cd.get_deployment()
-        .deployment_id(id)
-        .send()
-        .await
-        .expect("GetDeployment")
-        .deployment_info
-        .expect("deploymentInfo")
-}
-
-/// Waits until the deployment is Succeeded, Failed or Stopped.
-async fn finished(w: &World, id: &str) -> DeploymentInfo {
-    eventually(&format!("{id} to finish"), || async {
-        let i = info(w, id).await;
-        matches!(
-            i.status,
-            Some(
-                DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped
-            )
-        )
-        .then_some(i)
-    })
-    .await
-}
-
-/// The alias: its version and the additional versions' weights.
-async fn alias(w: &World) -> (String, BTreeMap<String, f64>) {
-    let a = w
-        .lambda
-        .get_alias()
-        .function_name(BOT)
-        .name("live")
-        .send()
-        .await
-        .expect("GetAlias");
-    let weights = a
-        .routing_config
-        .and_then(|r| r.additional_version_weights)
-        .unwrap_or_default();
-    (
-        a.function_version.unwrap_or_default(),
-        weights.into_iter().collect(),
-    )
+    let appspec = appspec(before, after);
+    try_deployment(&w.cfg, APP, GROUP, AppSpec::Content(&appspec), None).await
 }
 
 async fn canary_reached(w: &World) {
-    eventually("the alias to route to version 2", || async {
-        let (_, weights) = alias(w).await;
-        weights.contains_key("2").then_some(())
-    })
+    eventually(
+        "the alias to route to version 2",
+        Duration::from_secs(30),
+        || async {
+            let (_, weights) = live_alias(&w.cfg, BOT).await;
+            weights.contains_key("2").then_some(())
+        },
+    )
     .await;
 }
 
+/// A deployment whose pre-traffic hook passes, once the alias routes to version 2: its id.
+async fn canary(w: &World) -> String {
+    let id = deploy(w, Some(PRE), None).await;
+    answer_hook(&w.acct, PRE, LifecycleEventStatus::Succeeded).await;
+    canary_reached(w).await;
+    id
+}
+
+/// The pre-traffic hook passes, and the deployment succeeds: how it ended.
+async fn passes(w: &World, id: &str) -> DeploymentInfo {
+    answer_hook(&w.acct, PRE, LifecycleEventStatus::Succeeded).await;
+    let done = finished(&w.cfg, id).await;
+    assert_eq!(done.status, Some(DeploymentStatus::Succeeded), "{done:?}");
+    done
+}
+
 async fn timeline(w: &World, id: &str) -> Value {
-    w.acct
-        .control
-        .get(&format!("/_ext/codedeploy/timeline?deploymentId={id}"))
-        .await
+    w.acct.control.timeline(id).await
 }
 
 /// [(t in AWS seconds, weight of version 2)] the engine set on the alias, in order.
@@ -354,7 +175,7 @@ async fn rollback_of(w: &World, original: &DeploymentInfo) -> DeploymentInfo {
         .and_then(|r| r.rollback_deployment_id.clone())
         .expect("rollbackInfo.rollbackDeploymentId on the original");
     assert_ne!(rb_id, id, "a rollback is a new deployment with its own id");
-    let rb = info(w, &rb_id).await;
+    let rb = deployment_info(&w.cfg, &rb_id).await;
     assert_eq!(rb.creator, Some(DeploymentCreator::CodeDeployRollback));
     assert_eq!(
         rb.rollback_info
@@ -367,12 +188,7 @@ async fn rollback_of(w: &World, original: &DeploymentInfo) -> DeploymentInfo {
 
 #[tokio::test]
 async fn canary_shifts_ten_percent_then_all_over_scaled_time() {
-    let w = world(
-        "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-        &[PRE, POST],
-        0.01,
-    )
-    .await;
+    let w = world(CANARY_5_MINUTES, &[PRE, POST], 0.01).await;
     let id = deploy(&w, Some(PRE), Some(POST)).await;
     assert!(
         id.len() == 11
@@ -383,25 +199,25 @@ async fn canary_shifts_ten_percent_then_all_over_scaled_time() {
         "AWS deployment ids are d-XXXXXXXXX: {id}"
     );
     // Nothing moves before BeforeAllowTraffic succeeds.
-    let (dep, _) = hook_event(&w, PRE).await;
+    let (dep, _) = hook_event(&w.acct, PRE).await;
     assert_eq!(dep, id);
     assert_eq!(
-        info(&w, &id).await.status,
+        deployment_info(&w.cfg, &id).await.status,
         Some(DeploymentStatus::InProgress)
     );
-    assert_eq!(alias(&w).await, ("1".into(), BTreeMap::new()));
+    assert_eq!(live_alias(&w.cfg, BOT).await, ("1".into(), BTreeMap::new()));
 
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
+    answer_hook(&w.acct, PRE, LifecycleEventStatus::Succeeded).await;
     canary_reached(&w).await;
     assert_eq!(
-        alias(&w).await,
+        live_alias(&w.cfg, BOT).await,
         ("1".into(), BTreeMap::from([("2".to_string(), 0.1)])),
         "the canary: version 1 stays the alias's version, 10 % routed to 2"
     );
-    answer(&w, POST, LifecycleEventStatus::Succeeded).await;
-    let done = finished(&w, &id).await;
+    answer_hook(&w.acct, POST, LifecycleEventStatus::Succeeded).await;
+    let done = finished(&w.cfg, &id).await;
     assert_eq!(done.status, Some(DeploymentStatus::Succeeded), "{done:?}");
-    assert_eq!(alias(&w).await, ("2".into(), BTreeMap::new()));
+    assert_eq!(live_alias(&w.cfg, BOT).await, ("2".into(), BTreeMap::new()));
     assert_eq!(done.creator, Some(DeploymentCreator::User));
     assert!(
         done.complete_time.is_some()
@@ -433,9 +249,12 @@ async fn canary_shifts_ten_percent_then_all_over_scaled_time() {
 
 #[tokio::test]
 async fn the_appspec_is_read_by_sha256_from_get_application_revision() {
-    let w = world("CodeDeployDefault.LambdaAllAtOnce", &[PRE], 0.01).await;
+    let w = world(ALL_AT_ONCE, &[PRE], 0.01).await;
     let id = deploy(&w, Some(PRE), None).await;
-    let revision = info(&w, &id).await.revision.expect("revision");
+    let revision = deployment_info(&w.cfg, &id)
+        .await
+        .revision
+        .expect("revision");
     let by_hash = revision.app_spec_content.clone().expect("appSpecContent");
     assert!(by_hash.content.is_none(), "GetDeployment shows no content");
     assert_eq!(by_hash.sha256.as_deref().map(str::len), Some(64));
@@ -461,28 +280,15 @@ async fn the_appspec_is_read_by_sha256_from_get_application_revision() {
         target,
         guardian_aws::codedeploy::Revision::AppSpecContent(appspec(Some(PRE), None))
     );
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
-    assert_eq!(
-        finished(&w, &id).await.status,
-        Some(DeploymentStatus::Succeeded)
-    );
+    passes(&w, &id).await;
 }
 
 #[tokio::test]
 async fn linear_shifts_ten_percent_every_interval() {
-    let w = world(
-        "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
-        &[PRE],
-        0.01,
-    )
-    .await;
+    let w = world(LINEAR_EVERY_MINUTE, &[PRE], 0.01).await;
     let id = deploy(&w, Some(PRE), None).await;
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
-    assert_eq!(
-        finished(&w, &id).await.status,
-        Some(DeploymentStatus::Succeeded)
-    );
-    assert_eq!(alias(&w).await, ("2".into(), BTreeMap::new()));
+    passes(&w, &id).await;
+    assert_eq!(live_alias(&w.cfg, BOT).await, ("2".into(), BTreeMap::new()));
 
     let t = timeline(&w, &id).await;
     let shifts = target_weights(&t);
@@ -507,7 +313,7 @@ async fn linear_shifts_ten_percent_every_interval() {
 
 #[tokio::test]
 async fn a_custom_deployment_configuration_shifts_as_configured() {
-    let w = world("CodeDeployDefault.LambdaAllAtOnce", &[PRE], 0.005).await;
+    let w = world(ALL_AT_ONCE, &[PRE], 0.005).await;
     let routing = TrafficRoutingConfig::builder()
         .r#type(TrafficRoutingType::TimeBasedCanary)
         .time_based_canary(
@@ -540,28 +346,12 @@ async fn a_custom_deployment_configuration_shifts_as_configured() {
             .unwrap();
     assert_eq!(got.traffic_routing_config, Some(routing));
 
-    let id =
-        w.cd.create_deployment()
-            .application_name(APP)
-            .deployment_group_name(GROUP)
-            .deployment_config_name("Canary25Percent2Minutes")
-            .revision(
-                RevisionLocation::builder()
-                    .revision_type(RevisionLocationType::AppSpecContent)
-                    .app_spec_content(
-                        AppSpecContent::builder()
-                            .content(appspec(Some(PRE), None))
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateDeployment")
-            .deployment_id
-            .unwrap();
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
-    let done = finished(&w, &id).await;
+    let appspec = appspec(Some(PRE), None);
+    let custom = Some("Canary25Percent2Minutes");
+    let id = try_deployment(&w.cfg, APP, GROUP, AppSpec::Content(&appspec), custom)
+        .await
+        .expect("CreateDeployment");
+    let done = passes(&w, &id).await;
     assert_eq!(
         done.deployment_config_name.as_deref(),
         Some("Canary25Percent2Minutes")
@@ -576,26 +366,21 @@ async fn a_custom_deployment_configuration_shifts_as_configured() {
 
 #[tokio::test]
 async fn a_failed_hook_rolls_back_as_a_new_deployment() {
-    let w = world(
-        "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-        &[PRE, POST],
-        0.01,
-    )
-    .await;
+    let w = world(CANARY_5_MINUTES, &[PRE, POST], 0.01).await;
     let id = deploy(&w, Some(PRE), Some(POST)).await;
-    let (_, exec) = answer(&w, PRE, LifecycleEventStatus::Failed).await;
+    let (_, exec) = answer_hook(&w.acct, PRE, LifecycleEventStatus::Failed).await;
 
-    let original = finished(&w, &id).await;
+    let original = finished(&w.cfg, &id).await;
     assert_eq!(original.status, Some(DeploymentStatus::Failed));
     assert_eq!(error_code(&original), Some(ErrorCode::HookExecutionFailure));
     let rb = rollback_of(&w, &original).await;
-    let rb = finished(&w, rb.deployment_id.as_deref().unwrap()).await;
+    let rb = finished(&w.cfg, rb.deployment_id.as_deref().unwrap()).await;
     assert_eq!(rb.status, Some(DeploymentStatus::Succeeded));
     assert_eq!(
         rb.deployment_config_name.as_deref(),
         Some("CodeDeployDefault.LambdaAllAtOnce")
     );
-    assert_eq!(alias(&w).await, ("1".into(), BTreeMap::new()));
+    assert_eq!(live_alias(&w.cfg, BOT).await, ("1".into(), BTreeMap::new()));
 
     // The traffic never moved and AfterAllowTraffic never ran.
     let t = timeline(&w, &id).await;
@@ -630,18 +415,11 @@ async fn a_failed_hook_rolls_back_as_a_new_deployment() {
 
 #[tokio::test]
 async fn an_alarm_mid_canary_stops_and_rolls_back() {
-    let w = world(
-        "CodeDeployDefault.LambdaCanary10Percent30Minutes",
-        &[PRE],
-        0.01,
-    )
-    .await;
-    let id = deploy(&w, Some(PRE), None).await;
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
-    canary_reached(&w).await;
+    let w = world(CANARY_30_MINUTES, &[PRE], 0.01).await;
+    let id = canary(&w).await;
     fire_alarm(&w.cfg).await;
 
-    let original = finished(&w, &id).await;
+    let original = finished(&w.cfg, &id).await;
     assert_eq!(
         original.status,
         Some(DeploymentStatus::Stopped),
@@ -653,13 +431,13 @@ async fn an_alarm_mid_canary_stops_and_rolls_back() {
         .and_then(|e| e.message)
         .unwrap_or_default();
     assert!(message.contains(ALARM), "{message}");
-    let rb = rollback_of(&w, &info(&w, &id).await).await;
+    let rb = rollback_of(&w, &deployment_info(&w.cfg, &id).await).await;
     assert_eq!(
-        alias(&w).await,
+        live_alias(&w.cfg, BOT).await,
         ("1".into(), BTreeMap::new()),
         "flipped back at once"
     );
-    let rb = finished(&w, rb.deployment_id.as_deref().unwrap()).await;
+    let rb = finished(&w.cfg, rb.deployment_id.as_deref().unwrap()).await;
     assert_eq!(
         rb.status,
         Some(DeploymentStatus::Succeeded),
@@ -679,19 +457,17 @@ async fn an_alarm_mid_canary_stops_and_rolls_back() {
 #[tokio::test]
 async fn stop_with_rollback_rolls_back_and_the_rollback_can_be_stopped_too() {
     let w = world(
-        "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+        CANARY_30_MINUTES,
         &[PRE],
         0.1, // the rollback stays in flight for 3 s
     )
     .await;
-    let id = deploy(&w, Some(PRE), None).await;
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
-    canary_reached(&w).await;
+    let id = canary(&w).await;
 
     // What the kill switch does: stop the group's in-flight deployments, with rollback.
     assert_eq!(in_flight(&w).await, vec![id.clone()]);
     stop(&w, &id).await.expect("StopDeployment");
-    let original = info(&w, &id).await;
+    let original = deployment_info(&w.cfg, &id).await;
     assert_eq!(
         original.status,
         Some(DeploymentStatus::Stopped),
@@ -699,7 +475,7 @@ async fn stop_with_rollback_rolls_back_and_the_rollback_can_be_stopped_too() {
     );
     assert_eq!(error_code(&original), Some(ErrorCode::ManualStop));
     assert_eq!(
-        alias(&w).await,
+        live_alias(&w.cfg, BOT).await,
         ("1".into(), BTreeMap::new()),
         "flipped back at once"
     );
@@ -710,14 +486,14 @@ async fn stop_with_rollback_rolls_back_and_the_rollback_can_be_stopped_too() {
     // never rolls back the rollback, and leaves the alias where the flip put it.
     assert_eq!(in_flight(&w).await, vec![rb_id.clone()]);
     stop(&w, &rb_id).await.expect("StopDeployment (rollback)");
-    let rb = info(&w, &rb_id).await;
+    let rb = deployment_info(&w.cfg, &rb_id).await;
     assert_eq!(rb.status, Some(DeploymentStatus::Stopped));
     assert!(
         rb.rollback_info
             .and_then(|r| r.rollback_deployment_id)
             .is_none()
     );
-    assert_eq!(alias(&w).await, ("1".into(), BTreeMap::new()));
+    assert_eq!(live_alias(&w.cfg, BOT).await, ("1".into(), BTreeMap::new()));
     assert!(in_flight(&w).await.is_empty());
     let again = stop(&w, &rb_id).await.unwrap_err();
     assert!(
@@ -766,35 +542,28 @@ async fn stop(
 
 #[tokio::test]
 async fn stop_without_rollback_leaves_the_alias_weighted_and_blocks_the_next_deployment() {
-    let w = world(
-        "CodeDeployDefault.LambdaCanary10Percent30Minutes",
-        &[PRE],
-        0.01,
-    )
-    .await;
-    let id = deploy(&w, Some(PRE), None).await;
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
-    canary_reached(&w).await;
+    let w = world(CANARY_30_MINUTES, &[PRE], 0.01).await;
+    let id = canary(&w).await;
     w.cd.stop_deployment()
         .deployment_id(&id)
         .send()
         .await
         .expect("StopDeployment");
 
-    let original = info(&w, &id).await;
+    let original = deployment_info(&w.cfg, &id).await;
     assert_eq!(original.status, Some(DeploymentStatus::Stopped));
     assert!(
         original.rollback_info.is_none(),
         "no rollback was asked for"
     );
     assert_eq!(
-        alias(&w).await,
+        live_alias(&w.cfg, BOT).await,
         ("1".into(), BTreeMap::from([("2".to_string(), 0.1)])),
         "AWS leaves a stopped Lambda deployment's alias on two versions"
     );
     // ... and the next deployment fails until the weights are removed (troubleshooting guide).
     let next = deploy(&w, Some(PRE), None).await;
-    let next = finished(&w, &next).await;
+    let next = finished(&w.cfg, &next).await;
     assert_eq!(next.status, Some(DeploymentStatus::Failed));
     assert_eq!(
         error_code(&next),
@@ -804,30 +573,25 @@ async fn stop_without_rollback_leaves_the_alias_weighted_and_blocks_the_next_dep
 
 #[tokio::test]
 async fn a_hook_that_never_reports_fails_the_deployment_after_an_hour() {
-    let w = world("CodeDeployDefault.LambdaAllAtOnce", &[PRE], 0.001).await;
+    let w = world(ALL_AT_ONCE, &[PRE], 0.001).await;
     let id = deploy(&w, Some(PRE), None).await;
-    hook_event(&w, PRE).await;
-    let original = finished(&w, &id).await;
+    hook_event(&w.acct, PRE).await;
+    let original = finished(&w.cfg, &id).await;
     assert_eq!(original.status, Some(DeploymentStatus::Failed));
     assert_eq!(error_code(&original), Some(ErrorCode::HookExecutionFailure));
     let t = timeline(&w, &id).await;
     let before = &t["lifecycleEvents"][0];
     let waited = before["end"].as_f64().unwrap() - before["start"].as_f64().unwrap();
     assert!((3600.0..4500.0).contains(&waited), "one (scaled) hour: {t}");
-    rollback_of(&w, &info(&w, &id).await).await;
-    assert_eq!(alias(&w).await, ("1".into(), BTreeMap::new()));
+    rollback_of(&w, &deployment_info(&w.cfg, &id).await).await;
+    assert_eq!(live_alias(&w.cfg, BOT).await, ("1".into(), BTreeMap::new()));
 }
 
 #[tokio::test]
 async fn a_hook_not_named_codedeployhook_is_denied_to_the_service_role() {
-    let w = world(
-        "CodeDeployDefault.LambdaAllAtOnce",
-        &["pre-traffic-check"],
-        0.01,
-    )
-    .await;
+    let w = world(ALL_AT_ONCE, &["pre-traffic-check"], 0.01).await;
     let id = deploy(&w, Some("pre-traffic-check"), None).await;
-    let original = finished(&w, &id).await;
+    let original = finished(&w.cfg, &id).await;
     assert_eq!(original.status, Some(DeploymentStatus::Failed));
     assert_eq!(error_code(&original), Some(ErrorCode::IamRolePermissions));
     assert!(
@@ -847,12 +611,12 @@ async fn a_hook_not_named_codedeployhook_is_denied_to_the_service_role() {
         .unwrap_or_else(|| panic!("the denial is recorded: {denials}"));
     assert_eq!(denied["action"], "lambda:InvokeFunction");
     assert_eq!(denied["resource"], w.acct.function_arn("pre-traffic-check"));
-    assert_eq!(alias(&w).await, ("1".into(), BTreeMap::new()));
+    assert_eq!(live_alias(&w.cfg, BOT).await, ("1".into(), BTreeMap::new()));
 }
 
 #[tokio::test]
 async fn one_deployment_at_a_time_per_group() {
-    let w = world("CodeDeployDefault.LambdaAllAtOnce", &[PRE], 0.01).await;
+    let w = world(ALL_AT_ONCE, &[PRE], 0.01).await;
     let first = deploy(&w, Some(PRE), None).await;
     let second = try_deploy(&w, Some(PRE), None).await.unwrap_err();
     assert!(
@@ -862,92 +626,36 @@ async fn one_deployment_at_a_time_per_group() {
         ),
         "{second:?}"
     );
-    answer(&w, PRE, LifecycleEventStatus::Succeeded).await;
-    assert_eq!(
-        finished(&w, &first).await.status,
-        Some(DeploymentStatus::Succeeded)
-    );
-}
-
-/// EventBridge's awsJson1_1 API over raw HTTP as the account (no aws-sdk-eventbridge crate in
-/// the workspace; the emulator maps the key `ACCT<id>` to the account).
-async fn eventbridge(acct: &TestAccount, operation: &str, body: Value) -> Value {
-    let host = acct
-        .endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    let body = body.to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: AWSEvents.{operation}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=ACCT{}/20250101/{REGION}/events/aws4_request, \
-         SignedHeaders=host;x-amz-target, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        acct.id,
-        body.len()
-    );
-    let mut stream = TcpStream::connect(host).await.expect("emulator reachable");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("request sent");
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .expect("response read");
-    let text = String::from_utf8_lossy(&response);
-    let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    assert!(
-        head.starts_with("HTTP/1.1 200"),
-        "EventBridge {operation}: {head}\n{payload}"
-    );
-    serde_json::from_str(payload.trim()).unwrap_or(Value::Null)
+    passes(&w, &first).await;
 }
 
 #[tokio::test]
 async fn each_state_change_reaches_eventbridge_rules() {
-    let w = world(
-        "CodeDeployDefault.LambdaAllAtOnce",
-        &[PRE, "deploy-watch"],
-        0.01,
-    )
-    .await;
-    let rule = eventbridge(&w.acct, "PutRule", json!({"Name": "deployments", "EventPattern": json!({
-        "source": ["aws.codedeploy"], "detail-type": ["CodeDeploy Deployment State-change Notification"]})
-        .to_string()}))
-    .await["RuleArn"]
-        .as_str()
-        .expect("RuleArn")
-        .to_string();
-    w.lambda
-        .add_permission()
-        .function_name("deploy-watch")
-        .statement_id("from-events")
-        .action("lambda:InvokeFunction")
-        .principal("events.amazonaws.com")
-        .source_arn(rule)
-        .send()
-        .await
-        .expect("AddPermission");
-    eventbridge(
+    let w = world(ALL_AT_ONCE, &[PRE, "deploy-watch"], 0.01).await;
+    let rule_arn = rule(
         &w.acct,
-        "PutTargets",
-        json!({"Rule": "deployments", "Targets": [
-        {"Id": "watch", "Arn": w.acct.function_arn("deploy-watch")}]}),
+        "deployments",
+        json!({"source": ["aws.codedeploy"],
+               "detail-type": ["CodeDeploy Deployment State-change Notification"]}),
+        json!([{"Id": "watch", "Arn": w.acct.function_arn("deploy-watch")}]),
     )
     .await;
+    permit(&w.cfg, "deploy-watch", "events.amazonaws.com", &rule_arn).await;
 
     let id = deploy(&w, Some(PRE), None).await;
-    answer(&w, PRE, LifecycleEventStatus::Failed).await;
-    let rb = rollback_of(&w, &finished(&w, &id).await).await;
+    answer_hook(&w.acct, PRE, LifecycleEventStatus::Failed).await;
+    let rb = rollback_of(&w, &finished(&w.cfg, &id).await).await;
     let rb = rb.deployment_id.unwrap();
-    finished(&w, &rb).await;
+    finished(&w.cfg, &rb).await;
 
-    let states = eventually("four state changes delivered", || async {
-        let got: Vec<Value> = w.acct.control.invocations("deploy-watch").await;
-        (got.len() >= 4).then_some(got)
-    })
+    let states = eventually(
+        "four state changes delivered",
+        Duration::from_secs(30),
+        || async {
+            let got: Vec<Value> = w.acct.control.invocations("deploy-watch").await;
+            (got.len() >= 4).then_some(got)
+        },
+    )
     .await;
     let mut seen: Vec<(String, String)> = states
         .iter()

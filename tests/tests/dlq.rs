@@ -5,111 +5,32 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
-use dlq_inspector::{App, Config, DlqError, handler};
-use e2e::{
-    TestAccount, drain, guarded_function, lambda_context, notifications, queue, topic_with_queue,
-    visible_messages,
-};
-use guardian::config::Env;
+use e2e::handlers::{BOT as FUNCTION, DLQ, DlqWorld};
+use e2e::{drain, notifications, reserve_concurrency, visible_messages};
 use guardian_aws::error::ErrorType;
-use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 
-const FUNCTION: &str = "trading-bot";
-const DLQ: &str = "trading-bot-dlq";
-
-struct Fixture {
-    account: TestAccount,
-    cfg: SdkConfig,
-    dlq: String,
-    source: String,
-    inbox: String,
-    app: App,
+/// The world, its DLQ holding `n` runs that timed out (`seq` 0..n), the inspector configured
+/// with `extra` variables.
+async fn timed_out(n: u64, extra: &[(&str, &str)]) -> DlqWorld {
+    let f = DlqWorld::new(extra).await;
+    f.fill_timed_out(n).await;
+    f
 }
 
-impl Fixture {
-    async fn new(extra_env: &[(&str, &str)]) -> Fixture {
-        let account = TestAccount::new();
-        let cfg = account.sdk_config().await;
-        guarded_function(&cfg, FUNCTION, 1).await;
-        let dlq = queue(&cfg, DLQ).await;
-        let source = queue(&cfg, "trading-bot-source").await;
-        let (topic, inbox) = topic_with_queue(&cfg, "dlq-alerts").await;
-        let mut env = vec![
-            ("DLQ_URL", dlq.as_str()),
-            ("GUARDED_FUNCTIONS", FUNCTION),
-            ("ALERT_TOPIC_ARN", topic.as_str()),
-            ("SOURCE_QUEUE_URL", source.as_str()),
-        ];
-        env.extend_from_slice(extra_env);
-        let config = Config::from_env(&Env::from_pairs(env)).unwrap();
-        let app = App::new(&cfg, config);
-        Fixture {
-            account,
-            cfg,
-            dlq,
-            source,
-            inbox,
-            app,
-        }
-    }
+/// A redrive with `options`, given 15 minutes: its report.
+async fn redrive(f: &DlqWorld, mut options: Value) -> Value {
+    options["action"] = json!("redrive");
+    f.call(options, Duration::from_secs(900)).await.unwrap()
+}
 
-    async fn call(&self, payload: Value, budget: Duration) -> Result<Value, DlqError> {
-        handler(&self.app, LambdaEvent::new(payload, lambda_context(budget))).await
-    }
-
-    /// Fills the DLQ as Lambda would: the original event as body, Lambda's attributes.
-    /// `make(seq)` gives `(extra body fields, ErrorCode, ErrorMessage)`.
-    async fn fill(
-        &self,
-        n: u64,
-        make: impl Fn(u64) -> (Value, Option<&'static str>, &'static str),
-    ) {
-        let sqs = aws_sdk_sqs::Client::new(&self.cfg);
-        let string = |v: &str| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(v)
-                .build()
-                .unwrap()
-        };
-        for chunk in (0..n).collect::<Vec<_>>().chunks(10) {
-            let mut batch = sqs.send_message_batch().queue_url(&self.dlq);
-            for seq in chunk {
-                let (mut body, code, message) = make(*seq);
-                body["seq"] = json!(seq);
-                let mut entry = SendMessageBatchRequestEntry::builder()
-                    .id(format!("m{seq}"))
-                    .message_body(body.to_string())
-                    .message_attributes("RequestID", string(&format!("req-{seq}")))
-                    .message_attributes("ErrorMessage", string(message));
-                if let Some(code) = code {
-                    entry = entry.message_attributes("ErrorCode", string(code));
-                }
-                batch = batch.entries(entry.build().unwrap());
-            }
-            let out = batch.send().await.unwrap();
-            assert!(out.failed.is_empty(), "{:?}", out.failed);
-        }
-    }
-
-    /// `seq` of every event the function was invoked with asynchronously (with repeats).
-    async fn invoked_seqs(&self) -> Vec<u64> {
-        self.account
-            .control
-            .invocations(FUNCTION)
-            .await
-            .iter()
-            .filter(|i| i["invocation_type"] == "Event")
-            .map(|i| i["payload"]["seq"].as_u64().unwrap())
-            .collect()
-    }
-
-    async fn calls(&self) -> BTreeMap<String, u64> {
-        self.account.control.call_counts().await
-    }
+/// `seq` of every event the function was invoked with asynchronously (with repeats).
+async fn invoked_seqs(f: &DlqWorld) -> Vec<u64> {
+    f.invoked()
+        .await
+        .iter()
+        .map(|event| event["seq"].as_u64().unwrap())
+        .collect()
 }
 
 fn seqs_of(bodies: &[String]) -> Vec<u64> {
@@ -121,6 +42,18 @@ fn seqs_of(bodies: &[String]) -> Vec<u64> {
                 .unwrap()
         })
         .collect()
+}
+
+/// Conservation: each of the `n` messages is at the target or still in the DLQ.
+fn every_message_is_somewhere(target: &BTreeSet<u64>, in_dlq: &BTreeSet<u64>, n: u64) {
+    let everywhere: BTreeSet<u64> = target.union(in_dlq).copied().collect();
+    assert_eq!(everywhere, (0..n).collect(), "every message is somewhere");
+}
+
+/// Nothing reached the function and all `n` messages are still visible in the DLQ.
+async fn nothing_moved(f: &DlqWorld, n: i64, why: &str) {
+    assert!(invoked_seqs(f).await.is_empty(), "{why}");
+    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, n);
 }
 
 fn unique(seqs: &[u64]) -> BTreeSet<u64> {
@@ -186,7 +119,7 @@ fn group_counts(report: &Value) -> BTreeMap<(String, String), u64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inspect_of_1000_messages_consumes_nothing_and_groups_them() {
-    let f = Fixture::new(&[]).await;
+    let f = DlqWorld::new(&[]).await;
     f.fill(1000, |seq| match seq % 10 {
         0..=5 => (
             json!({"symbol": "EURUSD", "password": "hunter2"}),
@@ -276,12 +209,8 @@ async fn inspect_of_1000_messages_consumes_nothing_and_groups_them() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redrive_to_the_function_with_faults_loses_nothing_and_counts_duplicates() {
-    let f = Fixture::new(&[]).await;
-    f.fill(1000, |_| {
-        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
-    })
-    .await;
-    let control = &f.account.control;
+    let f = timed_out(1000, &[]).await;
+    let control = &f.acct.control;
     // Not retryable: each fault fails one re-send for good.
     control
         .inject_fault("Invoke", 5, 400, "InvalidRequestContentException")
@@ -291,20 +220,12 @@ async fn redrive_to_the_function_with_faults_loses_nothing_and_counts_duplicates
         .inject_fault("DeleteMessageBatch", 1, 403, "AccessDenied")
         .await;
 
-    let report = f
-        .call(json!({"action": "redrive"}), Duration::from_secs(900))
-        .await
-        .unwrap();
+    let report = redrive(&f, json!({})).await;
 
-    let at_target = f.invoked_seqs().await;
+    let at_target = invoked_seqs(&f).await;
     let target = unique(&at_target);
     let in_dlq = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
-    let everywhere: BTreeSet<u64> = target.union(&in_dlq).copied().collect();
-    assert_eq!(
-        everywhere,
-        (0..1000).collect(),
-        "every message is somewhere"
-    );
+    every_message_is_somewhere(&target, &in_dlq, 1000);
     let both: BTreeSet<u64> = target.intersection(&in_dlq).copied().collect();
 
     assert_eq!(report["complete"], true, "{report}");
@@ -333,12 +254,8 @@ async fn redrive_to_the_function_with_faults_loses_nothing_and_counts_duplicates
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redrive_to_a_queue_with_faults_loses_nothing() {
-    let f = Fixture::new(&[]).await;
-    f.fill(1000, |_| {
-        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
-    })
-    .await;
-    let control = &f.account.control;
+    let f = timed_out(1000, &[]).await;
+    let control = &f.acct.control;
     control
         .inject_fault(
             "SendMessageBatch",
@@ -351,22 +268,11 @@ async fn redrive_to_a_queue_with_faults_loses_nothing() {
         .inject_fault("DeleteMessageBatch", 1, 403, "AccessDenied")
         .await;
 
-    let report = f
-        .call(
-            json!({"action": "redrive", "to": "queue"}),
-            Duration::from_secs(900),
-        )
-        .await
-        .unwrap();
+    let report = redrive(&f, json!({"to": "queue"})).await;
 
     let target = unique(&seqs_of(&drain(&f.cfg, &f.source).await));
     let in_dlq = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
-    let everywhere: BTreeSet<u64> = target.union(&in_dlq).copied().collect();
-    assert_eq!(
-        everywhere,
-        (0..1000).collect(),
-        "every message is somewhere"
-    );
+    every_message_is_somewhere(&target, &in_dlq, 1000);
     let both = target.intersection(&in_dlq).count() as u64;
     assert_eq!(report["complete"], true, "{report}");
     assert_eq!(
@@ -383,26 +289,16 @@ async fn redrive_to_a_queue_with_faults_loses_nothing() {
     assert_eq!(in_dlq.len(), 20);
     assert_eq!(outcome(&report, "redriven"), 980);
     assert!(
-        f.invoked_seqs().await.is_empty(),
+        invoked_seqs(&f).await.is_empty(),
         "to=queue never invokes the function"
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redrive_to_a_queue_makes_at_most_3_calls_per_10_messages() {
-    let f = Fixture::new(&[]).await;
-    f.fill(500, |_| {
-        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
-    })
-    .await;
+    let f = timed_out(500, &[]).await;
     let before = f.calls().await;
-    let report = f
-        .call(
-            json!({"action": "redrive", "to": "queue"}),
-            Duration::from_secs(900),
-        )
-        .await
-        .unwrap();
+    let report = redrive(&f, json!({"to": "queue"})).await;
     let after = f.calls().await;
     assert_eq!(outcome(&report, "redriven"), 500);
     assert_eq!(drain(&f.cfg, &f.source).await.len(), 500);
@@ -427,11 +323,7 @@ async fn redrive_to_a_queue_makes_at_most_3_calls_per_10_messages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redrive_cut_off_by_the_deadline_stops_cleanly_and_loses_nothing() {
-    let f = Fixture::new(&[("DEADLINE_MARGIN_MS", "1000")]).await;
-    f.fill(1000, |_| {
-        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
-    })
-    .await;
+    let f = timed_out(1000, &[("DEADLINE_MARGIN_MS", "1000")]).await;
 
     // 1000 messages at 200/s need 5 s; the invocation has 3 s.
     let report = f
@@ -452,24 +344,19 @@ async fn redrive_cut_off_by_the_deadline_stops_cleanly_and_loses_nothing() {
     );
     assert_eq!(outcome(&report, "duplicates"), 0);
 
-    let target = unique(&f.invoked_seqs().await);
+    let target = unique(&invoked_seqs(&f).await);
     let in_dlq = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
     assert!(
         target.is_disjoint(&in_dlq),
         "no duplicates without a failed delete"
     );
-    let everywhere: BTreeSet<u64> = target.union(&in_dlq).copied().collect();
-    assert_eq!(
-        everywhere,
-        (0..1000).collect(),
-        "every message is somewhere"
-    );
+    every_message_is_somewhere(&target, &in_dlq, 1000);
     assert_eq!(target.len() as u64, redriven);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn filters_max_age_and_dry_run_move_exactly_what_they_should() {
-    let f = Fixture::new(&[]).await;
+    let f = DlqWorld::new(&[]).await;
     // seq 0..10: ErrorCode 200 EURUSD; 10..20: 200 GBPUSD; 20..30: 429 EURUSD.
     f.fill(30, |seq| match seq / 10 {
         0 => (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out"),
@@ -484,11 +371,7 @@ async fn filters_max_age_and_dry_run_move_exactly_what_they_should() {
     let report = f.call(dry, Duration::from_secs(60)).await.unwrap();
     assert_eq!(outcome(&report, "dry_run_selected"), 20, "{report}");
     assert_eq!(outcome(&report, "not_selected"), 10);
-    assert!(
-        f.invoked_seqs().await.is_empty(),
-        "dry run invoked the function"
-    );
-    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 30);
+    nothing_moved(&f, 30, "dry run invoked the function").await;
 
     // max_age 0: every selected message is stale, skipped and kept.
     let report = f
@@ -502,11 +385,7 @@ async fn filters_max_age_and_dry_run_move_exactly_what_they_should() {
         (outcome(&report, "stale"), outcome(&report, "not_selected")),
         (20, 10)
     );
-    assert!(
-        f.invoked_seqs().await.is_empty(),
-        "stale messages were replayed"
-    );
-    assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 30);
+    nothing_moved(&f, 30, "stale messages were replayed").await;
 
     // Both filters together, fresh enough: exactly seq 0..10.
     let report = f
@@ -518,7 +397,7 @@ async fn filters_max_age_and_dry_run_move_exactly_what_they_should() {
         .await
         .unwrap();
     assert_eq!(outcome(&report, "redriven"), 10);
-    assert_eq!(unique(&f.invoked_seqs().await), (0..10).collect());
+    assert_eq!(unique(&invoked_seqs(&f).await), (0..10).collect());
 
     // Purge of the 429s, confirmed: exactly seq 20..30 gone, 10..20 kept.
     let report = f
@@ -531,12 +410,12 @@ async fn filters_max_age_and_dry_run_move_exactly_what_they_should() {
     assert_eq!(outcome(&report, "purged"), 10);
     let left = unique(&seqs_of(&drain(&f.cfg, &f.dlq).await));
     assert_eq!(left, (10..20).collect());
-    assert_eq!(f.invoked_seqs().await.len(), 10, "purge never invokes");
+    assert_eq!(invoked_seqs(&f).await.len(), 10, "purge never invokes");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_requests_are_refused_before_any_aws_call() {
-    let f = Fixture::new(&[]).await;
+    let f = DlqWorld::new(&[]).await;
     f.fill(5, |_| (json!({}), Some("200"), "boom")).await;
     let before = f.calls().await;
     for (payload, error_type, mentions) in [
@@ -576,7 +455,7 @@ async fn bad_requests_are_refused_before_any_aws_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_empty_queue_publishes_nothing() {
-    let f = Fixture::new(&[]).await;
+    let f = DlqWorld::new(&[]).await;
     let report = f.call(json!({}), Duration::from_secs(30)).await.unwrap();
     assert_eq!(report["examined"], 0);
     assert!(notifications(&f.cfg, &f.inbox).await.is_empty());
@@ -584,19 +463,9 @@ async fn an_empty_queue_publishes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redrive_refused_while_stopped_nothing_consumed() {
-    let f = Fixture::new(&[]).await;
-    f.fill(25, |_| {
-        (json!({"symbol": "EURUSD"}), Some("200"), "Task timed out")
-    })
-    .await;
+    let f = timed_out(25, &[]).await;
     // The kill switch's stop: reserved concurrency 0.
-    aws_sdk_lambda::Client::new(&f.cfg)
-        .put_function_concurrency()
-        .function_name(FUNCTION)
-        .reserved_concurrent_executions(0)
-        .send()
-        .await
-        .unwrap();
+    reserve_concurrency(&f.cfg, FUNCTION, 0).await;
     let before = f.calls().await;
 
     let err = f
@@ -622,7 +491,7 @@ async fn redrive_refused_while_stopped_nothing_consumed() {
         1,
         "the one read it needs"
     );
-    assert!(f.invoked_seqs().await.is_empty());
+    assert!(invoked_seqs(&f).await.is_empty());
     assert_eq!(visible_messages(&f.cfg, &f.dlq).await, 25);
 
     // A dry run reads but moves nothing: still allowed while stopped.
@@ -638,7 +507,7 @@ async fn redrive_refused_while_stopped_nothing_consumed() {
     assert_eq!(made(&after_dry_run, "Invoke"), 0);
     assert_eq!(made(&after_dry_run, "DeleteMessageBatch"), 0);
     assert!(
-        f.invoked_seqs().await.is_empty(),
+        invoked_seqs(&f).await.is_empty(),
         "dry run invoked the function"
     );
     assert_eq!(

@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
-use aws_sdk_codedeploy::types::{
-    AppSpecContent, ComputePlatform, DeploymentStatus, RevisionLocation, RevisionLocationType,
+use aws_sdk_cloudwatch::types::StateValue;
+use aws_sdk_codedeploy::types::DeploymentStatus;
+use e2e::{
+    AppSpec, TestAccount, deployment, deployment_group, deployment_info, errors_alarm,
+    guarded_function, reserve_concurrency, set_alarm_state, topic_with_queue,
 };
-use e2e::{TestAccount, guarded_function, topic_with_queue};
 use guardian::publication::Publication;
 use guardian_aws::codedeploy::{CodeDeploy, HookStatus, Reported, Revision};
 use guardian_aws::deadline::Deadline;
@@ -15,45 +16,18 @@ use guardian_aws::lambda::Lambda;
 use guardian_aws::sns::Sns;
 use serde_json::json;
 
-async fn deployment(acct: &TestAccount, content: &str) -> (aws_sdk_codedeploy::Client, String) {
+/// A deployment of `content` in group `group` of application `app`: its id.
+async fn appspec_deployment(acct: &TestAccount, content: &str) -> String {
+    deployment_group(acct, "app", "group", None).await;
     let cfg = acct.sdk_config().await;
-    let cd = aws_sdk_codedeploy::Client::new(&cfg);
-    cd.create_application()
-        .application_name("app")
-        .compute_platform(ComputePlatform::Lambda)
-        .send()
-        .await
-        .unwrap();
-    cd.create_deployment_group()
-        .application_name("app")
-        .deployment_group_name("group")
-        .service_role_arn(acct.arn("iam", "role/codedeploy"))
-        .send()
-        .await
-        .unwrap();
-    let id = cd
-        .create_deployment()
-        .application_name("app")
-        .deployment_group_name("group")
-        .revision(
-            RevisionLocation::builder()
-                .revision_type(RevisionLocationType::AppSpecContent)
-                .app_spec_content(AppSpecContent::builder().content(content).build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .deployment_id
-        .unwrap();
-    (cd, id)
+    deployment(&cfg, "app", "group", AppSpec::Content(content)).await
 }
 
 #[tokio::test]
 async fn codedeploy_records_one_hook_status_per_execution() {
     let acct = TestAccount::new();
-    let (_, id) = deployment(&acct, r#"{"version": 0.0}"#).await;
-    let cd = CodeDeploy::new(aws_sdk_codedeploy::Client::new(&acct.sdk_config().await));
+    let id = appspec_deployment(&acct, r#"{"version": 0.0}"#).await;
+    let cd = CodeDeploy::from_sdk(&acct.sdk_config().await);
 
     assert_eq!(
         cd.revision(&id).await.unwrap(),
@@ -90,8 +64,9 @@ async fn codedeploy_records_one_hook_status_per_execution() {
 #[tokio::test]
 async fn codedeploy_stop_deployment_rolls_back_in_flight_only() {
     let acct = TestAccount::new();
-    let (client, id) = deployment(&acct, "version: 0.0\n").await;
-    let cd = CodeDeploy::new(client.clone());
+    let id = appspec_deployment(&acct, "version: 0.0\n").await;
+    let cfg = acct.sdk_config().await;
+    let cd = CodeDeploy::from_sdk(&cfg);
     acct.control.set_deployment_status(&id, "InProgress").await;
     assert_eq!(
         cd.in_flight_deployments("app", "group").await.unwrap(),
@@ -102,14 +77,7 @@ async fn codedeploy_stop_deployment_rolls_back_in_flight_only() {
     );
 
     cd.stop_deployment(&id, true).await.unwrap();
-    let info = client
-        .get_deployment()
-        .deployment_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .deployment_info
-        .unwrap();
+    let info = deployment_info(&cfg, &id).await;
     assert_eq!(info.status, Some(DeploymentStatus::Stopped));
     assert_eq!(
         acct.control.stopped_deployments().await,
@@ -206,15 +174,8 @@ async fn lambda_reserved_concurrency_zero_throttles_sync_invokes_and_queues_even
     let acct = TestAccount::new();
     let cfg = acct.sdk_config().await;
     guarded_function(&cfg, "trading-bot", 1).await;
-    let client = aws_sdk_lambda::Client::new(&cfg);
-    client
-        .put_function_concurrency()
-        .function_name("trading-bot")
-        .reserved_concurrent_executions(0)
-        .send()
-        .await
-        .unwrap();
-    let lambda = Lambda::new(client);
+    reserve_concurrency(&cfg, "trading-bot", 0).await;
+    let lambda = Lambda::from_sdk(&cfg);
     assert_eq!(
         lambda.reserved_concurrency("trading-bot").await.unwrap(),
         Some(0)
@@ -376,28 +337,18 @@ async fn throttled_publish_succeeds_on_sdk_retry_and_is_counted() {
 #[tokio::test]
 async fn cloudwatch_alarms_are_reachable_from_the_rust_sdk() {
     let acct = TestAccount::new();
-    let cw = aws_sdk_cloudwatch::Client::new(&acct.sdk_config().await);
+    let cfg = acct.sdk_config().await;
     for name in ["trading-bot-errors", "trading-bot-throttles"] {
-        cw.put_metric_alarm()
-            .alarm_name(name)
-            .namespace("AWS/Lambda")
-            .metric_name("Errors")
-            .statistic(Statistic::Sum)
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(1.0)
-            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-            .send()
-            .await
-            .unwrap();
+        errors_alarm(&cfg, name).send().await.unwrap();
     }
-    cw.set_alarm_state()
-        .alarm_name("trading-bot-errors")
-        .state_value(StateValue::Alarm)
-        .state_reason("Threshold Crossed: 3 errors")
-        .send()
-        .await
-        .unwrap();
+    set_alarm_state(
+        &cfg,
+        "trading-bot-errors",
+        StateValue::Alarm,
+        "Threshold Crossed: 3 errors",
+    )
+    .await;
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
     let alarming = cw
         .describe_alarms()
         .state_value(StateValue::Alarm)

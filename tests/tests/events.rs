@@ -6,128 +6,35 @@
 //! Functions here have no runnable code: what reached them is read from the emulator's record.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_cloudwatch::types::{
-    AlarmType, ComparisonOperator, Dimension, HistoryItemType, MetricDatum, StateValue, Statistic,
-};
+use aws_sdk_cloudwatch::types::{AlarmType, Dimension, HistoryItemType, StateValue};
 use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Target};
 use aws_sdk_sns::types::MessageAttributeValue;
-use aws_sdk_sqs::types::QueueAttributeName;
-use e2e::{REGION, TestAccount, drain, guarded_function, notifications, queue, topic_with_queue};
+use e2e::{
+    TestAccount, alarm_history, allow_sends, drain, errors_alarm, eventbridge, guarded_function,
+    letters, notifications, permit, put_errors, queue, queue_arn, role, rule, set_alarm_state,
+    topic_with_queue,
+};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Alarm periods and schedules run 100x faster: a 300 s period is 3 s, CloudWatch's one-minute
 /// evaluation cycle 0.6 s.
 async fn account() -> (TestAccount, SdkConfig) {
     let acct = TestAccount::new();
-    acct.control
-        .post("/_ext/clock", json!({"scale": 0.01}))
-        .await;
+    acct.control.scale_time(0.01).await;
     let cfg = acct.sdk_config().await;
     (acct, cfg)
 }
 
 /// Poll `probe` until it returns `Some`, for at most 15 s.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// EventBridge's awsJson1_1 API over raw HTTP, signed as the account (the emulator maps the
-/// key `ACCT<id>` to the account and does not verify signatures).
-async fn eventbridge(acct: &TestAccount, operation: &str, body: Value) -> Value {
-    let host = acct
-        .endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    let body = body.to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: AWSEvents.{operation}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=ACCT{}/20250101/{REGION}/events/aws4_request, \
-         SignedHeaders=host;x-amz-target, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        acct.id,
-        body.len()
-    );
-    let mut stream = TcpStream::connect(host).await.expect("emulator reachable");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("request sent");
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .expect("response read");
-    let text = String::from_utf8_lossy(&response);
-    let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    assert!(
-        head.starts_with("HTTP/1.1 200"),
-        "EventBridge {operation} failed: {head}\n{payload}"
-    );
-    serde_json::from_str(payload.trim()).unwrap_or(Value::Null)
-}
-
-/// A rule on the default bus; returns its ARN.
-async fn rule(acct: &TestAccount, name: &str, pattern: Value, targets: Value) -> String {
-    let arn = eventbridge(
-        acct,
-        "PutRule",
-        json!({"Name": name, "EventPattern": pattern.to_string()}),
-    )
-    .await["RuleArn"]
-        .as_str()
-        .expect("RuleArn")
-        .to_string();
-    eventbridge(
-        acct,
-        "PutTargets",
-        json!({"Rule": name, "Targets": targets}),
-    )
-    .await;
-    arn
-}
-
-/// A resource-based policy statement on a function for an AWS service from `source_arn`.
-async fn permit(cfg: &SdkConfig, function: &str, service: &str, source_arn: &str) {
-    aws_sdk_lambda::Client::new(cfg)
-        .add_permission()
-        .function_name(function)
-        .statement_id(format!("from-{}", service.replace('.', "-")))
-        .action("lambda:InvokeFunction")
-        .principal(service)
-        .source_arn(source_arn)
-        .send()
-        .await
-        .expect("AddPermission");
-}
-
-async fn queue_arn(cfg: &SdkConfig, url: &str) -> String {
-    aws_sdk_sqs::Client::new(cfg)
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("GetQueueAttributes")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("QueueArn")
+    e2e::eventually(what, Duration::from_secs(15), probe).await
 }
 
 /// A dead-letter queue whose policy lets `service` send from `source_arn` (as the template's
@@ -140,45 +47,30 @@ async fn dead_letter_queue(
 ) -> (String, String) {
     let url = queue(cfg, name).await;
     let arn = queue_arn(cfg, &url).await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sqs:SendMessage",
-        "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": [source_arn]}}}]});
-    aws_sdk_sqs::Client::new(cfg)
-        .set_queue_attributes()
-        .queue_url(&url)
-        .attributes(QueueAttributeName::Policy, policy.to_string())
-        .send()
-        .await
-        .expect("SetQueueAttributes");
+    allow_sends(cfg, &url, &arn, service, source_arn).await;
     (url, arn)
 }
 
-/// Messages in a queue with their message attributes (string values), drained.
+/// Messages in a queue (JSON bodies) with their message attributes (string values).
 async fn dead_letters(cfg: &SdkConfig, url: &str) -> Vec<(Value, Value)> {
-    let sqs = aws_sdk_sqs::Client::new(cfg);
-    let out = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .message_attribute_names("All")
-        .send()
+    letters(cfg, url, None)
         .await
-        .expect("ReceiveMessage");
-    out.messages
-        .unwrap_or_default()
         .into_iter()
-        .map(|m| {
-            let attrs: serde_json::Map<String, Value> = m
-                .message_attributes
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, json!(v.string_value)))
+        .map(|letter| {
+            let attrs: serde_json::Map<String, Value> = letter
+                .attributes
+                .iter()
+                .map(|(k, (_, v))| (k.clone(), json!(v)))
                 .collect();
-            let body =
-                serde_json::from_str(m.body.as_deref().unwrap_or("null")).expect("JSON body");
+            let body = serde_json::from_str(&letter.body).expect("JSON body");
             (body, Value::Object(attrs))
         })
         .collect()
+}
+
+/// CloudWatch, the principal its alarm actions publish as.
+fn cloudwatch() -> Value {
+    json!({"Service": "cloudwatch.amazonaws.com"})
 }
 
 /// A topic (with a subscribed inbox queue) whose policy lets CloudWatch alarms of this account
@@ -205,18 +97,15 @@ async fn alarm_topic(
 }
 
 /// The template's rollback alarm on the new version's errors, with `actions` on ALARM and OK.
-async fn errors_alarm(cfg: &SdkConfig, name: &str, alarm_actions: &[&str], ok_actions: &[&str]) {
-    let mut put = aws_sdk_cloudwatch::Client::new(cfg)
-        .put_metric_alarm()
-        .alarm_name(name)
-        .namespace("AWS/Lambda")
-        .metric_name("Errors")
+async fn guarded_errors_alarm(
+    cfg: &SdkConfig,
+    name: &str,
+    alarm_actions: &[&str],
+    ok_actions: &[&str],
+) {
+    let mut put = errors_alarm(cfg, name)
         .set_dimensions(Some(errors_dimensions()))
-        .statistic(Statistic::Sum)
         .period(300)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
         .treat_missing_data("notBreaching");
     for a in alarm_actions {
         put = put.alarm_actions(*a);
@@ -272,54 +161,23 @@ async fn wait_state(cfg: &SdkConfig, name: &str, want: StateValue) -> (String, O
     .await
 }
 
-/// The alarm's history summaries of one kind, newest first.
-async fn history(cfg: &SdkConfig, name: &str, kind: HistoryItemType) -> Vec<String> {
-    aws_sdk_cloudwatch::Client::new(cfg)
-        .describe_alarm_history()
-        .alarm_name(name)
-        .history_item_type(kind)
-        .send()
-        .await
-        .expect("DescribeAlarmHistory")
-        .alarm_history_items
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|i| i.history_summary)
-        .collect()
-}
-
 /// The alarm's `Action` history once it holds `count` items (the history is written right
 /// after each action runs).
 async fn actions_recorded(cfg: &SdkConfig, name: &str, count: usize) -> Vec<String> {
     eventually(&format!("{count} actions of {name}"), || async move {
-        let h = history(cfg, name, HistoryItemType::Action).await;
+        let h = alarm_history(cfg, name, HistoryItemType::Action)
+            .await
+            .expect("DescribeAlarmHistory");
         (h.len() >= count).then_some(h)
     })
     .await
-}
-
-/// Payloads of the Event invocations that reached `function`.
-async fn events_for(acct: &TestAccount, function: &str) -> Vec<Value> {
-    acct.control
-        .invocations(function)
-        .await
-        .into_iter()
-        .filter(|i| i["invocation_type"] == "Event")
-        .map(|i| i["payload"].clone())
-        .collect()
 }
 
 #[tokio::test]
 async fn alarm_breaching_from_metric_data_publishes_and_emits_the_state_change_event() {
     let (acct, cfg) = account().await;
     let (acct, cfg) = (&acct, &cfg);
-    let (topic, inbox) = alarm_topic(
-        acct,
-        cfg,
-        "alarms",
-        json!({"Service": "cloudwatch.amazonaws.com"}),
-    )
-    .await;
+    let (topic, inbox) = alarm_topic(acct, cfg, "alarms", cloudwatch()).await;
     let inbox = &inbox;
     let fanout = guarded_function(cfg, "fanout", 0).await;
     let rule_arn = rule(
@@ -332,36 +190,23 @@ async fn alarm_breaching_from_metric_data_publishes_and_emits_the_state_change_e
     .await;
     permit(cfg, "fanout", "events.amazonaws.com", &rule_arn).await;
     let alarm = "stack-guarded-errors";
-    errors_alarm(cfg, alarm, &[&topic], &[]).await;
+    guarded_errors_alarm(cfg, alarm, &[&topic], &[]).await;
 
     // A new alarm starts in INSUFFICIENT_DATA; with no data, notBreaching makes it OK.
     let (reason, _) = wait_state(cfg, alarm, StateValue::Ok).await;
     assert!(reason.contains("treated as [NonBreaching]"), "{reason}");
     assert_eq!(
-        history(cfg, alarm, HistoryItemType::StateUpdate).await,
+        alarm_history(cfg, alarm, HistoryItemType::StateUpdate)
+            .await
+            .expect("DescribeAlarmHistory"),
         vec!["Alarm updated from INSUFFICIENT_DATA to OK"]
     );
 
     // Two errors in the period (Sum 2 > 1) on the alarm's exact dimensions breach (one alone
     // would not); 50 on the alias-wide dimensions do not count.
-    let put = |dims: Vec<Dimension>, value: f64| {
-        aws_sdk_cloudwatch::Client::new(cfg)
-            .put_metric_data()
-            .namespace("AWS/Lambda")
-            .metric_data(
-                MetricDatum::builder()
-                    .metric_name("Errors")
-                    .set_dimensions(Some(dims))
-                    .value(value)
-                    .build(),
-            )
-            .send()
-    };
-    put(errors_dimensions()[..2].to_vec(), 50.0)
-        .await
-        .expect("PutMetricData");
-    put(errors_dimensions(), 1.0).await.expect("PutMetricData");
-    put(errors_dimensions(), 1.0).await.expect("PutMetricData");
+    put_errors(cfg, errors_dimensions()[..2].to_vec(), 50.0).await;
+    put_errors(cfg, errors_dimensions(), 1.0).await;
+    put_errors(cfg, errors_dimensions(), 1.0).await;
     let (reason, data) = wait_state(cfg, alarm, StateValue::Alarm).await;
     assert!(
         reason.starts_with("Threshold Crossed: 1 out of the last 1 datapoints [2.0 (")
@@ -411,7 +256,8 @@ async fn alarm_breaching_from_metric_data_publishes_and_emits_the_state_change_e
 
     // The EventBridge event reached the rule's target; the fan-out reads both shapes.
     let event = eventually("the ALARM state-change event", || async move {
-        events_for(acct, "fanout")
+        acct.control
+            .events("fanout")
             .await
             .into_iter()
             .find(|e| e["detail"]["state"]["value"] == "ALARM")
@@ -445,13 +291,7 @@ async fn alarm_breaching_from_metric_data_publishes_and_emits_the_state_change_e
 async fn set_alarm_state_runs_the_actions_and_the_next_evaluation_restores_the_state() {
     let (acct, cfg) = account().await;
     let (acct, cfg) = (&acct, &cfg);
-    let (topic, inbox) = alarm_topic(
-        acct,
-        cfg,
-        "alarms",
-        json!({"Service": "cloudwatch.amazonaws.com"}),
-    )
-    .await;
+    let (topic, inbox) = alarm_topic(acct, cfg, "alarms", cloudwatch()).await;
     let inbox = &inbox;
     let responder = guarded_function(cfg, "responder", 0).await;
     let alarm = "stack-guarded-errors";
@@ -462,18 +302,11 @@ async fn set_alarm_state_runs_the_actions_and_the_next_evaluation_restores_the_s
         &acct.arn("cloudwatch", &format!("alarm:{alarm}")),
     )
     .await;
-    errors_alarm(cfg, alarm, &[&topic], &[&responder]).await;
+    guarded_errors_alarm(cfg, alarm, &[&topic], &[&responder]).await;
     wait_state(cfg, alarm, StateValue::Ok).await;
-    let before = events_for(acct, "responder").await.len();
+    let before = acct.control.events("responder").await.len();
 
-    aws_sdk_cloudwatch::Client::new(cfg)
-        .set_alarm_state()
-        .alarm_name(alarm)
-        .state_value(StateValue::Alarm)
-        .state_reason("drill: forced")
-        .send()
-        .await
-        .expect("SetAlarmState");
+    set_alarm_state(cfg, alarm, StateValue::Alarm, "drill: forced").await;
     let notes = eventually("the ALARM notification", || async move {
         let n = notifications(cfg, inbox).await;
         (!n.is_empty()).then_some(n)
@@ -490,7 +323,11 @@ async fn set_alarm_state_runs_the_actions_and_the_next_evaluation_restores_the_s
 
     // No data: the next evaluation returns the alarm to OK, which runs the Lambda OK action.
     let event = eventually("the OK alarm action", || async move {
-        events_for(acct, "responder").await.into_iter().nth(before)
+        acct.control
+            .events("responder")
+            .await
+            .into_iter()
+            .nth(before)
     })
     .await;
     assert_eq!(event["source"], "aws.cloudwatch");
@@ -522,18 +359,11 @@ async fn set_alarm_state_runs_the_actions_and_the_next_evaluation_restores_the_s
 async fn a_topic_that_does_not_allow_cloudwatch_gets_nothing_and_the_history_says_why() {
     let (acct, cfg) = account().await;
     let (acct, cfg) = (&acct, &cfg);
-    let root = json!({"AWS": format!("arn:aws:iam::{}:root", acct.id)});
+    let root = json!({ "AWS": acct.root() });
     let (topic, inbox) = alarm_topic(acct, cfg, "closed", root).await;
     let alarm = "stack-guarded-errors";
-    errors_alarm(cfg, alarm, &[&topic], &[]).await;
-    aws_sdk_cloudwatch::Client::new(cfg)
-        .set_alarm_state()
-        .alarm_name(alarm)
-        .state_value(StateValue::Alarm)
-        .state_reason("drill")
-        .send()
-        .await
-        .expect("SetAlarmState");
+    guarded_errors_alarm(cfg, alarm, &[&topic], &[]).await;
+    set_alarm_state(cfg, alarm, StateValue::Alarm, "drill").await;
 
     let actions = actions_recorded(cfg, alarm, 1).await;
     let alarm_arn = acct.arn("cloudwatch", &format!("alarm:{alarm}"));
@@ -568,13 +398,13 @@ async fn a_prefix_rule_invokes_a_permitted_function_and_dead_letters_an_unpermit
     .await;
     permit(cfg, "permitted", "events.amazonaws.com", &rule_arn).await;
     for name in ["stack-guarded-errors", "stack-guardian-errors"] {
-        errors_alarm(cfg, name, &[], &[]).await;
+        guarded_errors_alarm(cfg, name, &[], &[]).await;
     }
 
     // Both alarms leave INSUFFICIENT_DATA; only the guarded one matches the prefix.
     wait_state(cfg, "stack-guardian-errors", StateValue::Ok).await;
     let event = eventually("the matching event", || async move {
-        events_for(acct, "permitted").await.into_iter().next()
+        acct.control.events("permitted").await.into_iter().next()
     })
     .await;
     assert_eq!(event["detail"]["alarmName"], "stack-guarded-errors");
@@ -588,10 +418,11 @@ async fn a_prefix_rule_invokes_a_permitted_function_and_dead_letters_an_unpermit
     assert_eq!(attrs["RULE_ARN"], rule_arn);
     assert_eq!(attrs["TARGET_ARN"], forbidden);
     assert_eq!(attrs["ERROR_CODE"], "NO_PERMISSIONS");
-    assert!(events_for(acct, "forbidden").await.is_empty());
+    assert!(acct.control.events("forbidden").await.is_empty());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        events_for(acct, "permitted")
+        acct.control
+            .events("permitted")
             .await
             .iter()
             .all(|e| e["detail"]["alarmName"] == "stack-guarded-errors"),
@@ -625,7 +456,8 @@ async fn a_prefix_rule_invokes_a_permitted_function_and_dead_letters_an_unpermit
         json!([{"Source": "rollout.test", "DetailType": "probe", "Detail": "{\"n\": 1}"}]);
     eventbridge(acct, "PutEvents", json!({"Entries": entries})).await;
     let custom_event = eventually("the PutEvents event", || async move {
-        events_for(acct, "permitted")
+        acct.control
+            .events("permitted")
             .await
             .into_iter()
             .find(|e| e["source"] == "rollout.test")
@@ -636,30 +468,12 @@ async fn a_prefix_rule_invokes_a_permitted_function_and_dead_letters_an_unpermit
 
 /// A role Scheduler can assume (aws:SourceAccount as in the template) that may invoke `resource`.
 async fn schedule_role(acct: &TestAccount, cfg: &SdkConfig, resource: &str) -> String {
-    let iam = aws_sdk_iam::Client::new(cfg);
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
         "Condition": {"StringEquals": {"aws:SourceAccount": acct.id}}}]});
-    let arn = iam
-        .create_role()
-        .role_name("schedule-role")
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .expect("CreateRole")
-        .role
-        .expect("role")
-        .arn;
-    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Action": "lambda:InvokeFunction", "Resource": resource}]});
-    iam.put_role_policy()
-        .role_name("schedule-role")
-        .policy_name("invoke")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .expect("PutRolePolicy");
-    arn
+    let invoke =
+        json!([{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resource}]);
+    role(cfg, "schedule-role", &trust, Some(invoke), &[]).await
 }
 
 #[tokio::test]
@@ -818,7 +632,7 @@ async fn sns_invokes_a_permitted_lambda_subscriber_and_dead_letters_for_an_unper
         .expect("Publish");
 
     let event = eventually("the SNS event", || async move {
-        events_for(acct, "fanout").await.into_iter().next()
+        acct.control.events("fanout").await.into_iter().next()
     })
     .await;
     let record = &event["Records"][0];
@@ -860,7 +674,7 @@ async fn sns_invokes_a_permitted_lambda_subscriber_and_dead_letters_for_an_unper
     .await;
     assert_eq!(dead[0].0["Message"], r#"{"AlarmName": "x"}"#);
     assert_eq!(dead[0].0["MessageId"], message["MessageId"]);
-    assert!(events_for(acct, "stale").await.is_empty());
+    assert!(acct.control.events("stale").await.is_empty());
     let deliveries = acct.control.get("/_ext/sns/lambda-deliveries").await;
     let outcomes: Vec<(Value, Value)> = deliveries
         .as_array()

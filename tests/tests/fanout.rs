@@ -3,87 +3,15 @@
 //! envelope: subject, attributes, the `sqs` rendering) or what the kill switch received.
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
 
-use alarm_fanout::{App, Config, FanoutError, handler};
-use aws_config::SdkConfig;
-use e2e::{TestAccount, guarded_function, lambda_context, notifications, topic_with_queue};
+use alarm_fanout::Config;
+use e2e::handlers::FanoutWorld;
+use e2e::{guarded_function, sample_event as sample};
 use guardian::config::Env;
 use guardian_aws::error::ErrorType;
-use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 
-const RULES: &str = r#"[{"pattern":"trading-bot-*","severity":"critical"},{"pattern":"api-latency-*","severity":"info"}]"#;
 const KILL_SWITCH: &str = "kill-switch";
-
-/// Topics (each with a subscribed queue) for the three severities and chat.
-struct World {
-    acct: TestAccount,
-    cfg: SdkConfig,
-    queues: BTreeMap<&'static str, String>,
-    topics: BTreeMap<&'static str, String>,
-}
-
-impl World {
-    async fn new() -> World {
-        let acct = TestAccount::new();
-        let cfg = acct.sdk_config().await;
-        let mut queues = BTreeMap::new();
-        let mut topics = BTreeMap::new();
-        for name in ["critical", "warning", "info", "chat"] {
-            let (topic, queue) = topic_with_queue(&cfg, &format!("alerts-{name}")).await;
-            topics.insert(name, topic);
-            queues.insert(name, queue);
-        }
-        World {
-            acct,
-            cfg,
-            queues,
-            topics,
-        }
-    }
-
-    /// The app with the four topics, the test's routing rules and `extra` variables.
-    fn app(&self, extra: &[(&str, &str)]) -> App {
-        let mut vars: Vec<(String, String)> = vec![
-            ("CRITICAL_TOPIC_ARN".into(), self.topics["critical"].clone()),
-            ("WARNING_TOPIC_ARN".into(), self.topics["warning"].clone()),
-            ("INFO_TOPIC_ARN".into(), self.topics["info"].clone()),
-            ("CHAT_TOPIC_ARN".into(), self.topics["chat"].clone()),
-            ("SEVERITY_RULES".into(), RULES.into()),
-            ("AWS_REGION".into(), "us-east-1".into()),
-        ];
-        for (k, v) in extra {
-            vars.retain(|(name, _)| name != k);
-            vars.push((k.to_string(), v.to_string()));
-        }
-        let mut config = Config::from_env(&Env::from_pairs(vars)).unwrap();
-        config.retry.initial_backoff = Duration::from_millis(50);
-        App::new(&self.cfg, config)
-    }
-
-    /// Drains every queue: notifications per topic name.
-    async fn delivered(&self) -> BTreeMap<&'static str, Vec<Value>> {
-        let mut out = BTreeMap::new();
-        for (name, queue) in &self.queues {
-            out.insert(*name, notifications(&self.cfg, queue).await);
-        }
-        out
-    }
-}
-
-async fn run(app: &App, payload: Value) -> Result<Value, FanoutError> {
-    handler(
-        app,
-        LambdaEvent::new(payload, lambda_context(Duration::from_secs(60))),
-    )
-    .await
-}
-
-fn sample(name: &str) -> Value {
-    let path = e2e::workspace_root().join("events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 fn attribute(envelope: &Value, name: &str) -> String {
     envelope["MessageAttributes"][name]["Value"]
@@ -126,7 +54,7 @@ fn sns_event(alarms: &[(String, &str, &str)]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_reaches_the_expected_topic_with_attributes_and_bodies() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let app = world.app(&[]);
     // (sample, topic, alarm attribute, state, source, subject)
     let expected = [
@@ -212,7 +140,7 @@ async fn every_sample_reaches_the_expected_topic_with_attributes_and_bodies() {
         ),
     ];
     for (file, topic, alarm, state, source, subject) in expected {
-        let out = run(&app, sample(file)).await.unwrap();
+        let out = world.run(&app, sample(file)).await.unwrap();
         assert_eq!(out["published"], 2, "{file}: severity topic and chat");
         let delivered = world.delivered().await;
         for (name, got) in &delivered {
@@ -253,15 +181,18 @@ async fn every_sample_reaches_the_expected_topic_with_attributes_and_bodies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sample_details_survive_to_the_subscriber() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let app = world.app(&[]);
-    run(&app, sample("fanout-sns-classic-metric-math.json"))
+    world
+        .run(&app, sample("fanout-sns-classic-metric-math.json"))
         .await
         .unwrap();
-    run(&app, sample("fanout-action-composite.json"))
+    world
+        .run(&app, sample("fanout-action-composite.json"))
         .await
         .unwrap();
-    run(&app, sample("fanout-action-composite-suppressor.json"))
+    world
+        .run(&app, sample("fanout-action-composite-suppressor.json"))
         .await
         .unwrap();
     let delivered = world.delivered().await;
@@ -287,10 +218,11 @@ async fn sample_details_survive_to_the_subscriber() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subjects_aws_would_reject_never_reach_sns() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let app = world.app(&[]);
     let nasty = format!("trading-bot-Zürich\nlatency\t\u{7}{}", "x".repeat(150));
-    run(&app, sns_event(&[(nasty.clone(), "ALARM", "OK")]))
+    world
+        .run(&app, sns_event(&[(nasty.clone(), "ALARM", "OK")]))
         .await
         .unwrap();
     let delivered = world.delivered().await;
@@ -309,12 +241,12 @@ async fn subjects_aws_would_reject_never_reach_sns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_is_delivered_unparsed_with_the_raw_body() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let app = world.app(&[]);
     let garbage = sample("fanout-garbage.json");
-    run(&app, garbage.clone()).await.unwrap();
+    world.run(&app, garbage.clone()).await.unwrap();
     let huge = format!("{}<end>", "binary-ish \u{1} \"junk\" é ".repeat(40_000)); // ~1 MB
-    run(&app, Value::String(huge.clone())).await.unwrap();
+    world.run(&app, Value::String(huge.clone())).await.unwrap();
     let warning = world.delivered().await.remove("warning").unwrap();
     assert_eq!(warning.len(), 2);
     let small = alert_of(&warning[0]);
@@ -336,13 +268,13 @@ async fn garbage_is_delivered_unparsed_with_the_raw_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ok_is_forwarded_only_after_alarm_unless_configured() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let flaps = sns_event(&[
         ("misc-flappy".into(), "OK", "INSUFFICIENT_DATA"),
         ("misc-recovered".into(), "OK", "ALARM"),
         ("misc-no-data".into(), "INSUFFICIENT_DATA", "OK"),
     ]);
-    let out = run(&world.app(&[]), flaps.clone()).await.unwrap();
+    let out = world.run(&world.app(&[]), flaps.clone()).await.unwrap();
     assert_eq!(out["held_back"], 1);
     let names: Vec<String> = world.delivered().await["warning"]
         .iter()
@@ -350,11 +282,13 @@ async fn ok_is_forwarded_only_after_alarm_unless_configured() {
         .collect();
     assert_eq!(names, vec!["misc-recovered", "misc-no-data"]);
 
-    run(&world.app(&[("FORWARD_OK", "always")]), flaps.clone())
+    world
+        .run(&world.app(&[("FORWARD_OK", "always")]), flaps.clone())
         .await
         .unwrap();
     assert_eq!(world.delivered().await["warning"].len(), 3);
-    run(&world.app(&[("FORWARD_OK", "never")]), flaps)
+    world
+        .run(&world.app(&[("FORWARD_OK", "never")]), flaps)
         .await
         .unwrap();
     let names: Vec<String> = world.delivered().await["warning"]
@@ -366,7 +300,7 @@ async fn ok_is_forwarded_only_after_alarm_unless_configured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_halt_invokes_the_kill_switch_once_per_alarm_transition() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     guarded_function(&world.cfg, KILL_SWITCH, 0).await;
     let app = world.app(&[
         ("HALT_ON_ALARMS", "trading-bot-errors, dlq-*"),
@@ -376,7 +310,7 @@ async fn auto_halt_invokes_the_kill_switch_once_per_alarm_transition() {
         sns_event(&[("trading-bot-errors".into(), state, old)])
     };
 
-    run(&app, errors("ALARM", "OK")).await.unwrap();
+    world.run(&app, errors("ALARM", "OK")).await.unwrap();
     let calls = world.acct.control.invocations(KILL_SWITCH).await;
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["invocation_type"], "Event");
@@ -396,19 +330,21 @@ async fn auto_halt_invokes_the_kill_switch_once_per_alarm_transition() {
     );
 
     // Still in ALARM, an unlisted alarm, and the recovery: no new stop.
-    run(&app, errors("ALARM", "ALARM")).await.unwrap();
-    run(
-        &app,
-        sns_event(&[("trading-bot-latency".into(), "ALARM", "OK")]),
-    )
-    .await
-    .unwrap();
-    run(&app, errors("OK", "ALARM")).await.unwrap();
+    world.run(&app, errors("ALARM", "ALARM")).await.unwrap();
+    world
+        .run(
+            &app,
+            sns_event(&[("trading-bot-latency".into(), "ALARM", "OK")]),
+        )
+        .await
+        .unwrap();
+    world.run(&app, errors("OK", "ALARM")).await.unwrap();
     assert_eq!(world.acct.control.invocations(KILL_SWITCH).await.len(), 1);
 
     // A new transition into ALARM stops again; so does a listed alarm matched by glob.
-    run(&app, errors("ALARM", "OK")).await.unwrap();
-    run(&app, sample("fanout-action-metric-bad-reasondata.json"))
+    world.run(&app, errors("ALARM", "OK")).await.unwrap();
+    world
+        .run(&app, sample("fanout-action-metric-bad-reasondata.json"))
         .await
         .unwrap();
     let calls = world.acct.control.invocations(KILL_SWITCH).await;
@@ -428,18 +364,19 @@ async fn auto_halt_invokes_the_kill_switch_once_per_alarm_transition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_halt_fails_the_invocation_after_publishing() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     // No kill-switch function exists: Invoke answers 404.
     let app = world.app(&[
         ("HALT_ON_ALARMS", "trading-bot-*"),
         ("KILL_SWITCH_FUNCTION", KILL_SWITCH),
     ]);
-    let err = run(
-        &app,
-        sns_event(&[("trading-bot-errors".into(), "ALARM", "OK")]),
-    )
-    .await
-    .unwrap_err();
+    let err = world
+        .run(
+            &app,
+            sns_event(&[("trading-bot-errors".into(), "ALARM", "OK")]),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "AlarmFanout.HaltFailed");
     let delivered = world.delivered().await;
     let alert = alert_of(&delivered["critical"][0]);
@@ -468,7 +405,7 @@ fn storm(n: usize) -> (Value, BTreeMap<&'static str, usize>) {
     (sns_event(&alarms), per_topic)
 }
 
-async fn delivered_names(world: &World) -> (BTreeMap<&'static str, usize>, HashSet<String>) {
+async fn delivered_names(world: &FanoutWorld) -> (BTreeMap<&'static str, usize>, HashSet<String>) {
     let mut counts = BTreeMap::new();
     let mut names = HashSet::new();
     for (topic, got) in world.delivered().await {
@@ -480,10 +417,10 @@ async fn delivered_names(world: &World) -> (BTreeMap<&'static str, usize>, HashS
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_without_failures_uses_the_fewest_batches() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let app = world.app(&[("CHAT_TOPIC_ARN", "")]);
     let (event, per_topic) = storm(1000);
-    let out = run(&app, event).await.unwrap();
+    let out = world.run(&app, event).await.unwrap();
     assert_eq!(out["published"], 1000);
     let calls = world.acct.control.call_counts().await;
     let ceiling: usize = per_topic.values().map(|n| n.div_ceil(10)).sum();
@@ -502,7 +439,7 @@ async fn a_storm_without_failures_uses_the_fewest_batches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_with_injected_failures_still_delivers_every_alert() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let app = world.app(&[("CHAT_TOPIC_ARN", "")]);
     let (event, per_topic) = storm(1000);
     let nominal: usize = per_topic.values().map(|n| n.div_ceil(10)).sum();
@@ -519,7 +456,7 @@ async fn a_storm_with_injected_failures_still_delivers_every_alert() {
         .control
         .inject_fault("Publish", faults, 500, "InternalFailure")
         .await;
-    let out = run(&app, event).await.unwrap();
+    let out = world.run(&app, event).await.unwrap();
     assert_eq!(out["published"], 1000);
     let calls = world.acct.control.call_counts().await;
     assert!(
@@ -535,14 +472,14 @@ async fn a_storm_with_injected_failures_still_delivers_every_alert() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_that_keeps_failing_fails_the_invocation_without_duplicating_the_rest() {
-    let world = World::new().await;
+    let world = FanoutWorld::new().await;
     let missing = world.acct.arn("sns", "deleted-warning-topic");
     let app = world.app(&[("WARNING_TOPIC_ARN", missing.as_str())]);
     let mut alarms: Vec<(String, &str, &str)> = (0..25)
         .map(|i| (format!("trading-bot-{i}"), "ALARM", "OK"))
         .collect();
     alarms.push(("misc-disk".into(), "ALARM", "OK"));
-    let err = run(&app, sns_event(&alarms)).await.unwrap_err();
+    let err = world.run(&app, sns_event(&alarms)).await.unwrap_err();
     assert_eq!(err.error_type(), "AlarmFanout.PublishFailed");
     assert!(err.to_string().contains("1 of 52"), "{err}");
     let delivered = world.delivered().await;

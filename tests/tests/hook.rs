@@ -5,182 +5,22 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aws_config::SdkConfig;
-use aws_sdk_codedeploy::types::{
-    AppSpecContent, ComputePlatform, RevisionLocation, RevisionLocationType,
-};
+use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Environment, FunctionCode, InvocationType, Runtime};
+use aws_sdk_lambda::types::InvocationType;
+use e2e::handlers::{BOT as FUNCTION, EXECUTION, HookWorld, event};
 use e2e::{
-    TestAccount, build_functions, guarded_function, lambda_context, lambda_role, notifications,
-    topic_with_queue, workspace_root,
+    AppSpec, TestAccount, errors_alarm, eventually, function_role, notifications, publish,
+    reserve_concurrency, runnable_function, set_alarm_state,
 };
 use guardian::config::Env;
-use guardian::hook::event::HookEvent;
-use guardian_aws::deadline::Deadline;
-use lambda_runtime::{Diagnostic, LambdaEvent};
-use pre_traffic_hook::{App, Config, conclude, handler};
+use lambda_runtime::Diagnostic;
+use pre_traffic_hook::{Config, handler};
 use serde_json::{Value, json};
-
-const FUNCTION: &str = "trading-bot";
-const EXECUTION: &str = "hook-execution-1";
 
 const APPSPEC_JSON: &str = r#"{"version": 0.0, "Resources": [{"tradingBot": {"Type": "AWS::Lambda::Function",
   "Properties": {"Name": "trading-bot", "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}]}"#;
 const APPSPEC_YAML: &str = "version: 0.0\nResources:\n  - tradingBot:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: trading-bot\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: 2\n";
-
-/// How the deployment's AppSpec is registered.
-enum Revision {
-    Content(&'static str),
-    LegacyString(&'static str),
-}
-
-struct Hook {
-    account: TestAccount,
-    cfg: SdkConfig,
-    topic: String,
-    inbox: String,
-    deployment_id: String,
-}
-
-impl Hook {
-    /// A guarded function with versions 1 and 2 (alias live -> 1), an alert topic with a
-    /// subscribed queue, and a CodeDeploy deployment shifting the function to version 2.
-    async fn new(revision: Revision) -> Hook {
-        let account = TestAccount::new();
-        let cfg = account.sdk_config().await;
-        guarded_function(&cfg, FUNCTION, 2).await;
-        let (topic, inbox) = topic_with_queue(&cfg, "hook-alerts").await;
-        let deployment_id = deployment(&account, &cfg, revision).await;
-        Hook {
-            account,
-            cfg,
-            topic,
-            inbox,
-            deployment_id,
-        }
-    }
-
-    fn app(&self, extra: &[(&str, &str)]) -> App {
-        let topic = self.topic.clone();
-        let mut pairs: Vec<(&str, &str)> = vec![
-            ("GUARDED_FUNCTIONS", FUNCTION),
-            ("ALERT_TOPIC_ARN", topic.as_str()),
-            ("REPORT_MARGIN_MS", "1000"),
-        ];
-        pairs.extend_from_slice(extra);
-        let config = Config::from_env(&Env::from_pairs(pairs)).unwrap();
-        App::new(&self.cfg, config)
-    }
-
-    fn event(&self, budget: Duration) -> LambdaEvent<Value> {
-        LambdaEvent::new(
-            json!({"DeploymentId": self.deployment_id, "LifecycleEventHookExecutionId": EXECUTION}),
-            lambda_context(budget),
-        )
-    }
-
-    async fn run(&self, app: &App) -> Result<Value, pre_traffic_hook::HookError> {
-        handler(app, self.event(Duration::from_secs(30))).await
-    }
-
-    /// The statuses CodeDeploy recorded for this deployment's hook execution.
-    async fn recorded(&self) -> Vec<String> {
-        self.account
-            .control
-            .hook_statuses()
-            .await
-            .into_iter()
-            .filter(|h| h["deploymentId"] == self.deployment_id.as_str())
-            .map(|h| {
-                assert_eq!(h["lifecycleEventHookExecutionId"], EXECUTION);
-                h["status"].as_str().unwrap().to_string()
-            })
-            .collect()
-    }
-
-    /// The one verdict that reached the alert topic: (subject, message, attributes).
-    async fn alert(&self) -> (String, String, BTreeMap<String, String>) {
-        let mut got = notifications(&self.cfg, &self.inbox).await;
-        assert_eq!(got.len(), 1, "exactly one verdict published: {got:?}");
-        let n = got.remove(0);
-        let attrs = n["MessageAttributes"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v["Value"].as_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        (
-            n["Subject"].as_str().unwrap_or_default().to_string(),
-            n["Message"].as_str().unwrap_or_default().to_string(),
-            attrs,
-        )
-    }
-
-    async fn invocations(&self) -> Vec<Value> {
-        self.account.control.invocations(FUNCTION).await
-    }
-
-    async fn queue(&self, results: Vec<Value>) {
-        self.account
-            .control
-            .queue_invoke_results(FUNCTION, Some("2"), results)
-            .await;
-    }
-
-    async fn fault(&self, operation: &str, count: u32, status: u16, code: &str) {
-        self.account
-            .control
-            .inject_fault(operation, count, status, code)
-            .await;
-    }
-}
-
-async fn deployment(account: &TestAccount, cfg: &SdkConfig, revision: Revision) -> String {
-    let cd = aws_sdk_codedeploy::Client::new(cfg);
-    cd.create_application()
-        .application_name("trading-bot-app")
-        .compute_platform(ComputePlatform::Lambda)
-        .send()
-        .await
-        .expect("CreateApplication");
-    cd.create_deployment_group()
-        .application_name("trading-bot-app")
-        .deployment_group_name("trading-bot-group")
-        .service_role_arn(account.arn("iam", "role/codedeploy"))
-        .send()
-        .await
-        .expect("CreateDeploymentGroup");
-    #[allow(deprecated)]
-    let location = match revision {
-        Revision::Content(text) => RevisionLocation::builder()
-            .revision_type(RevisionLocationType::AppSpecContent)
-            .app_spec_content(AppSpecContent::builder().content(text).build()),
-        Revision::LegacyString(text) => RevisionLocation::builder()
-            .revision_type(RevisionLocationType::String)
-            .string(
-                aws_sdk_codedeploy::types::RawString::builder()
-                    .content(text)
-                    .build(),
-            ),
-    };
-    cd.create_deployment()
-        .application_name("trading-bot-app")
-        .deployment_group_name("trading-bot-group")
-        .revision(location.build())
-        .send()
-        .await
-        .expect("CreateDeployment")
-        .deployment_id
-        .expect("deployment id")
-}
 
 fn ok_result() -> Value {
     json!({"payload": {"status": "ok", "version": "2"}, "function_error": null, "delay_ms": 0, "executed_version": null, "log": "START v2\nsmoke ok\nEND\n"})
@@ -199,13 +39,13 @@ const STATUS_PLAN: &str = r#"{"probes": [{"name": "smoke", "payload": {"smoke_te
 
 #[tokio::test(flavor = "multi_thread")]
 async fn healthy_target_succeeds_and_probes_the_numbered_version() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     hook.queue(vec![ok_result()]).await;
     let app = hook.app(&[("SMOKE_PLAN", STATUS_PLAN)]);
-    let before = hook.account.control.call_counts().await;
+    let before = hook.acct.control.call_counts().await;
 
     let out = hook.run(&app).await.unwrap();
-    let after = hook.account.control.call_counts().await;
+    let after = hook.acct.control.call_counts().await;
 
     assert_eq!(hook.recorded().await, ["Succeeded"]);
     let (subject, message, attrs) = hook.alert().await;
@@ -254,12 +94,12 @@ async fn healthy_target_succeeds_and_probes_the_numbered_version() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn yaml_and_legacy_string_appspecs_resolve_the_target_version() {
-    for revision in [
-        Revision::Content(APPSPEC_YAML),
-        Revision::LegacyString(APPSPEC_JSON),
-        Revision::LegacyString(APPSPEC_YAML),
+    for appspec in [
+        AppSpec::Content(APPSPEC_YAML),
+        AppSpec::LegacyString(APPSPEC_JSON),
+        AppSpec::LegacyString(APPSPEC_YAML),
     ] {
-        let hook = Hook::new(revision).await;
+        let hook = HookWorld::with_appspec(appspec).await;
         hook.run(&hook.app(&[])).await.unwrap();
         assert_eq!(hook.recorded().await, ["Succeeded"]);
         assert_eq!(hook.alert().await.0, "PASS pre-traffic trading-bot v2");
@@ -270,7 +110,7 @@ async fn yaml_and_legacy_string_appspecs_resolve_the_target_version() {
 #[tokio::test(flavor = "multi_thread")]
 async fn function_errors_handled_and_unhandled_fail() {
     for kind in ["Handled", "Unhandled"] {
-        let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+        let hook = HookWorld::new().await;
         hook.queue(vec![result_with(json!({"function_error": kind, "payload": {"errorType": "SampleTarget.BadBuild", "errorMessage": "bad build"}}))]).await;
 
         let out = hook.run(&hook.app(&[])).await.unwrap();
@@ -289,7 +129,7 @@ async fn function_errors_handled_and_unhandled_fail() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_json_fails_naming_the_expectation() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     hook.queue(vec![result_with(
         json!({"payload": {"status": "degraded", "version": "2"}}),
     )])
@@ -309,7 +149,7 @@ async fn wrong_json_fails_naming_the_expectation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hanging_target_fails_before_the_hooks_deadline() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     hook.queue(vec![result_with(json!({"delay_ms": 15_000}))])
         .await;
     let app = hook.app(&[]);
@@ -329,7 +169,7 @@ async fn hanging_target_fails_before_the_hooks_deadline() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_executed_version_fails() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     hook.queue(vec![result_with(json!({"executed_version": "1"}))])
         .await;
 
@@ -346,7 +186,7 @@ async fn another_executed_version_fails() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_target_throttled_until_the_deadline_fails_as_busy() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     hook.fault("Invoke", 1000, 429, "TooManyRequestsException")
         .await;
 
@@ -357,7 +197,7 @@ async fn a_target_throttled_until_the_deadline_fails_as_busy() {
     assert_eq!(hook.recorded().await, ["Failed"]);
     let message = hook.alert().await.1;
     assert!(message.contains("target busy for"), "{message}");
-    let calls = hook.account.control.call_counts().await;
+    let calls = hook.acct.control.call_counts().await;
     assert!(
         calls.get("Invoke").copied().unwrap_or(0) > 3,
         "the hook waited the throttling out with more than one SDK call: {calls:?}"
@@ -366,7 +206,7 @@ async fn a_target_throttled_until_the_deadline_fails_as_busy() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_target_busy_for_a_while_passes_once_it_frees() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     // More throttles than the SDK's own 3 attempts absorb: the hook itself must wait.
     hook.fault("Invoke", 7, 429, "TooManyRequestsException")
         .await;
@@ -375,12 +215,7 @@ async fn a_target_busy_for_a_while_passes_once_it_frees() {
 
     assert_eq!(hook.recorded().await, ["Succeeded"]);
     assert_eq!(
-        hook.account
-            .control
-            .call_counts()
-            .await
-            .get("Invoke")
-            .copied(),
+        hook.acct.control.call_counts().await.get("Invoke").copied(),
         Some(8)
     );
 }
@@ -388,7 +223,7 @@ async fn a_target_busy_for_a_while_passes_once_it_frees() {
 #[tokio::test(flavor = "multi_thread")]
 async fn codedeploy_throttled_or_failing_twice_still_reports_once() {
     for (status, code) in [(400, "ThrottlingException"), (500, "InternalFailure")] {
-        let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+        let hook = HookWorld::new().await;
         hook.fault("PutLifecycleEventHookExecutionStatus", 2, status, code)
             .await;
 
@@ -396,7 +231,7 @@ async fn codedeploy_throttled_or_failing_twice_still_reports_once() {
 
         assert_eq!(hook.recorded().await, ["Succeeded"], "{code}");
         assert_eq!(out["report"], "recorded");
-        let counts = hook.account.control.call_counts().await;
+        let counts = hook.acct.control.call_counts().await;
         assert_eq!(counts["PutLifecycleEventHookExecutionStatus"], 3, "{code}");
         assert!(hook.alert().await.1.contains("Succeeded recorded"));
     }
@@ -404,7 +239,7 @@ async fn codedeploy_throttled_or_failing_twice_still_reports_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_retried_invocation_finds_the_event_completed_and_is_done() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     let app = hook.app(&[]);
     hook.run(&app).await.unwrap();
     let _first = hook.alert().await;
@@ -423,11 +258,11 @@ async fn a_retried_invocation_finds_the_event_completed_and_is_done() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_deployment_is_a_clear_error() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     let app = hook.app(&[]);
-    let event = LambdaEvent::new(
+    let event = event(
         json!({"DeploymentId": "d-DOESNOTEXIST", "LifecycleEventHookExecutionId": EXECUTION}),
-        lambda_context(Duration::from_secs(30)),
+        Duration::from_secs(30),
     );
 
     let err = Diagnostic::from(handler(&app, event).await.unwrap_err());
@@ -441,42 +276,13 @@ async fn an_unknown_deployment_is_a_clear_error() {
         "{}",
         err.error_message
     );
-    assert!(hook.account.control.hook_statuses().await.is_empty());
+    assert!(hook.acct.control.hook_statuses().await.is_empty());
     assert!(hook.invocations().await.is_empty(), "nothing probed");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_panic_while_deciding_reports_failed() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
-    let app = hook.app(&[]);
-    let ids = HookEvent {
-        deployment_id: hook.deployment_id.clone(),
-        execution_id: EXECUTION.into(),
-    };
-    let decision = async { panic!("index out of bounds in the decision") };
-
-    let out = conclude(
-        &app,
-        &ids,
-        Deadline::after(Duration::from_secs(30)),
-        decision,
-    )
-    .await
-    .unwrap();
-
-    assert_eq!(hook.recorded().await, ["Failed"]);
-    assert!(
-        hook.alert()
-            .await
-            .1
-            .contains("the hook panicked (index out of bounds in the decision)")
-    );
-    assert_eq!(out["status"], "Failed");
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn a_flaky_probe_that_passes_on_retry_succeeds() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     hook.queue(vec![
         result_with(
             json!({"function_error": "Unhandled", "payload": {"errorMessage": "cold dependency"}}),
@@ -496,7 +302,7 @@ async fn a_flaky_probe_that_passes_on_retry_succeeds() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_target_outside_the_allow_list_fails_without_being_invoked() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
 
     hook.run(&hook.app(&[("GUARDED_FUNCTIONS", "other-bot")]))
         .await
@@ -514,7 +320,7 @@ async fn a_target_outside_the_allow_list_fails_without_being_invoked() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_target_stopped_by_the_kill_switch_fails() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     aws_sdk_lambda::Client::new(&hook.cfg)
         .put_function_concurrency()
         .function_name(FUNCTION)
@@ -534,7 +340,7 @@ async fn a_target_stopped_by_the_kill_switch_fails() {
 async fn an_invalid_plan_fails_every_invocation_naming_probe_and_field() {
     let plan = r#"{"probes": [{"name": "smoke", "expect": {"json": [{"pointer": "/status", "equal": "ok"}]}}]}"#;
     for _ in 0..2 {
-        let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+        let hook = HookWorld::new().await;
 
         hook.run(&hook.app(&[("SMOKE_PLAN", plan)])).await.unwrap();
 
@@ -551,30 +357,11 @@ async fn an_invalid_plan_fails_every_invocation_naming_probe_and_field() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn post_traffic_fails_while_a_rollback_alarm_is_in_alarm() {
-    use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
-    let cw = aws_sdk_cloudwatch::Client::new(&hook.cfg);
+    let hook = HookWorld::new().await;
     for name in ["trading-bot-errors", "trading-bot-throttles"] {
-        cw.put_metric_alarm()
-            .alarm_name(name)
-            .namespace("AWS/Lambda")
-            .metric_name("Errors")
-            .statistic(Statistic::Sum)
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(1.0)
-            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-            .send()
-            .await
-            .unwrap();
+        errors_alarm(&hook.cfg, name).send().await.unwrap();
     }
-    cw.set_alarm_state()
-        .alarm_name("trading-bot-errors")
-        .state_value(StateValue::Alarm)
-        .state_reason("test")
-        .send()
-        .await
-        .unwrap();
+    set_alarm_state(&hook.cfg, "trading-bot-errors", StateValue::Alarm, "test").await;
     let alarms = [
         ("HOOK_PHASE", "post"),
         (
@@ -600,17 +387,8 @@ async fn post_traffic_fails_while_a_rollback_alarm_is_in_alarm() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn post_traffic_with_quiet_alarms_succeeds() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
-    aws_sdk_cloudwatch::Client::new(&hook.cfg)
-        .put_metric_alarm()
-        .alarm_name("trading-bot-errors")
-        .namespace("AWS/Lambda")
-        .metric_name("Errors")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+    let hook = HookWorld::new().await;
+    errors_alarm(&hook.cfg, "trading-bot-errors")
         .send()
         .await
         .unwrap();
@@ -628,7 +406,7 @@ async fn post_traffic_with_quiet_alarms_succeeds() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_publish_neither_changes_nor_blocks_the_report() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     hook.fault("Publish", 100, 500, "InternalError").await;
 
     let out = hook.run(&hook.app(&[])).await.unwrap();
@@ -640,7 +418,8 @@ async fn a_failed_publish_neither_changes_nor_blocks_the_report() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_fallback_target_is_used_when_the_appspec_has_no_lambda_resource() {
-    let hook = Hook::new(Revision::Content(r#"{"version": 0.0, "Resources": []}"#)).await;
+    let hook =
+        HookWorld::with_appspec(AppSpec::Content(r#"{"version": 0.0, "Resources": []}"#)).await;
 
     hook.run(&hook.app(&[("TARGET_FUNCTION", FUNCTION), ("TARGET_VERSION", "2")]))
         .await
@@ -651,28 +430,27 @@ async fn the_fallback_target_is_used_when_the_appspec_has_no_lambda_resource() {
     let _ = hook.alert().await;
 }
 
+/// Checks cut off by the deadline, however far they got, end in a Failed report: here the
+/// report margin leaves them no time at all. (Checks that never finish, and a panicking
+/// decision, are the hook crate's unit tests: `verdict_flow/tests.rs`.)
 #[tokio::test(flavor = "multi_thread")]
-async fn checks_that_never_finish_are_cut_off_and_reported_failed() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
-    let app = hook.app(&[]);
-    let ids = HookEvent {
-        deployment_id: hook.deployment_id.clone(),
-        execution_id: EXECUTION.into(),
-    };
-    let stuck = futures::future::pending();
+async fn checks_cut_off_by_the_deadline_are_reported_failed() {
+    let hook = HookWorld::new().await;
+    let app = hook.app(&[("REPORT_MARGIN_MS", "10000")]);
 
-    let out = conclude(&app, &ids, Deadline::after(Duration::from_secs(3)), stuck)
+    let out = handler(&app, hook.event(Duration::from_secs(10)))
         .await
         .unwrap();
 
     assert_eq!(hook.recorded().await, ["Failed"]);
     assert!(hook.alert().await.1.contains("out of time"));
     assert_eq!(out["report"], "recorded");
+    assert!(hook.invocations().await.is_empty(), "nothing probed");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_misconfigured_hook_still_reports_failed() {
-    let hook = Hook::new(Revision::Content(APPSPEC_JSON)).await;
+    let hook = HookWorld::new().await;
     // What main does when Config::from_env fails (here: no ALERT_TOPIC_ARN).
     let problem = Config::from_env(&Env::from_pairs([("GUARDED_FUNCTIONS", FUNCTION)]))
         .unwrap_err()
@@ -701,188 +479,89 @@ async fn a_misconfigured_hook_still_reports_failed() {
 
 // ------------------------------------------------------------ a target busy for real (#17)
 
-/// A zip archive (stored) with one executable `bootstrap` (mode 0755) that execs the built
-/// sample target, as `sam build` packages a custom runtime.
-fn sample_target_package() -> Vec<u8> {
-    let binary = workspace_root().join("target/debug/sample-target");
-    let script = format!("#!/bin/sh\nexec {} \"$@\"\n", binary.display());
-    let (name, data) = (b"bootstrap", script.as_bytes());
-    let (crc, size) = (crc32(data), data.len() as u32);
-    let mut local = vec![0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for v in [crc, size, size] {
-        local.extend_from_slice(&v.to_le_bytes());
-    }
-    local.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    local.extend_from_slice(&[0, 0]);
-    local.extend_from_slice(name);
-    local.extend_from_slice(data);
-    let mut central = vec![0x50, 0x4b, 0x01, 0x02, 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for v in [crc, size, size] {
-        central.extend_from_slice(&v.to_le_bytes());
-    }
-    central.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    central.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attrs
-    central.extend_from_slice(&(0o100755u32 << 16).to_le_bytes()); // unix mode rwxr-xr-x
-    central.extend_from_slice(&[0; 4]); // local header offset
-    central.extend_from_slice(name);
-    let mut end = vec![0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0];
-    end.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    end.extend_from_slice(&(local.len() as u32).to_le_bytes());
-    end.extend_from_slice(&[0, 0]);
-    [local, central, end].concat()
+/// `trading-bot` running the real sample target with reserved concurrency 1 (one slot for
+/// all its versions): version 1 hangs (`FAILURE_MODE=hang`) until Lambda's timeout of
+/// `hold_seconds` ends its run, version 2 is healthy. Plus the alert topic and the
+/// deployment shifting `live` from 1 to 2, as [`HookWorld::new`] makes them.
+async fn busy_target(hold_seconds: i32) -> HookWorld {
+    let acct = TestAccount::new();
+    let cfg = acct.sdk_config().await;
+    let role = function_role(&cfg).await;
+    let hang = [("FAILURE_MODE", "hang")];
+    runnable_function(&cfg, FUNCTION, &role, &hang, hold_seconds).await;
+    assert_eq!(publish(&cfg, FUNCTION, "hang").await, "1");
+    let lambda = aws_sdk_lambda::Client::new(&cfg);
+    lambda
+        .update_function_configuration()
+        .function_name(FUNCTION)
+        .timeout(10)
+        .send()
+        .await
+        .expect("UpdateFunctionConfiguration");
+    assert_eq!(publish(&cfg, FUNCTION, "none").await, "2");
+    lambda
+        .create_alias()
+        .function_name(FUNCTION)
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .expect("CreateAlias");
+    reserve_concurrency(&cfg, FUNCTION, 1).await;
+    // Version 1's run fails by timing out; Lambda would retry it a minute later.
+    lambda
+        .put_function_event_invoke_config()
+        .function_name(FUNCTION)
+        .qualifier("1")
+        .maximum_retry_attempts(0)
+        .send()
+        .await
+        .expect("PutFunctionEventInvokeConfig");
+    HookWorld::around(acct, AppSpec::Content(APPSPEC_JSON)).await
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+/// A run of version 1 takes the function's only slot, as a scheduled tick would (an
+/// asynchronous invoke); returns once its execution environment is busy with it.
+async fn hold_the_slot(hook: &HookWorld) {
+    aws_sdk_lambda::Client::new(&hook.cfg)
+        .invoke()
+        .function_name(FUNCTION)
+        .qualifier("1")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(r#"{"source": "tick"}"#))
+        .send()
+        .await
+        .expect("Invoke (Event)");
+    eventually("version 1 to run", Duration::from_secs(15), || async {
+        let envs = hook.acct.control.get("/_ext/lambda/environments").await;
+        let busy = envs.as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["version"] == "1" && e["state"] == "busy")
+        });
+        busy.then_some(())
+    })
+    .await;
 }
 
-impl Hook {
-    /// `trading-bot` running the real sample target with reserved concurrency 1 (one slot for
-    /// all its versions): version 1 hangs (`FAILURE_MODE=hang`) until Lambda's timeout of
-    /// `hold_seconds` ends its run, version 2 is healthy. Plus the alert topic and the
-    /// deployment shifting `live` from 1 to 2, as [`Hook::new`] makes them.
-    async fn busy_target(hold_seconds: i32) -> Hook {
-        tokio::task::spawn_blocking(|| build_functions(false))
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{e}"));
-        let account = TestAccount::new();
-        let cfg = account.sdk_config().await;
-        let lambda = aws_sdk_lambda::Client::new(&cfg);
-        let env = |mode: &str| {
-            Environment::builder()
-                .variables("FAILURE_MODE", mode)
-                .build()
-        };
-        lambda
-            .create_function()
-            .function_name(FUNCTION)
-            .runtime(Runtime::Providedal2023)
-            .handler("bootstrap")
-            .role(lambda_role(&cfg).await)
-            .timeout(hold_seconds)
-            .environment(env("hang"))
-            .code(
-                FunctionCode::builder()
-                    .zip_file(Blob::new(sample_target_package()))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateFunction");
-        let publish = || async {
-            lambda
-                .publish_version()
-                .function_name(FUNCTION)
-                .send()
-                .await
-                .expect("PublishVersion")
-                .version
-                .expect("version")
-        };
-        assert_eq!(publish().await, "1");
-        lambda
-            .update_function_configuration()
-            .function_name(FUNCTION)
-            .environment(env("none"))
-            .timeout(10)
-            .send()
-            .await
-            .expect("UpdateFunctionConfiguration");
-        assert_eq!(publish().await, "2");
-        lambda
-            .create_alias()
-            .function_name(FUNCTION)
-            .name("live")
-            .function_version("1")
-            .send()
-            .await
-            .expect("CreateAlias");
-        lambda
-            .put_function_concurrency()
-            .function_name(FUNCTION)
-            .reserved_concurrent_executions(1)
-            .send()
-            .await
-            .expect("PutFunctionConcurrency");
-        // Version 1's run fails by timing out; Lambda would retry it a minute later.
-        lambda
-            .put_function_event_invoke_config()
-            .function_name(FUNCTION)
-            .qualifier("1")
-            .maximum_retry_attempts(0)
-            .send()
-            .await
-            .expect("PutFunctionEventInvokeConfig");
-        let (topic, inbox) = topic_with_queue(&cfg, "hook-alerts").await;
-        let deployment_id = deployment(&account, &cfg, Revision::Content(APPSPEC_JSON)).await;
-        Hook {
-            account,
-            cfg,
-            topic,
-            inbox,
-            deployment_id,
-        }
-    }
+/// Synchronous invokes of `version` that ran (throttled ones are not recorded).
+async fn ran(hook: &HookWorld, version: &str) -> usize {
+    hook.invocations()
+        .await
+        .iter()
+        .filter(|i| i["invocation_type"] == "RequestResponse" && i["qualifier"] == version)
+        .count()
+}
 
-    /// A run of version 1 takes the function's only slot, as a scheduled tick would (an
-    /// asynchronous invoke); returns once its execution environment is busy with it.
-    async fn hold_the_slot(&self) {
-        aws_sdk_lambda::Client::new(&self.cfg)
-            .invoke()
-            .function_name(FUNCTION)
-            .qualifier("1")
-            .invocation_type(InvocationType::Event)
-            .payload(Blob::new(r#"{"source": "tick"}"#))
-            .send()
-            .await
-            .expect("Invoke (Event)");
-        let end = Instant::now() + Duration::from_secs(15);
-        loop {
-            let envs = self.account.control.get("/_ext/lambda/environments").await;
-            let busy = envs.as_array().is_some_and(|e| {
-                e.iter()
-                    .any(|e| e["version"] == "1" && e["state"] == "busy")
-            });
-            if busy {
-                return;
-            }
-            assert!(Instant::now() < end, "version 1 never ran: {envs}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Synchronous invokes of `version` that ran (throttled ones are not recorded).
-    async fn ran(&self, version: &str) -> usize {
-        self.invocations()
-            .await
-            .iter()
-            .filter(|i| i["invocation_type"] == "RequestResponse" && i["qualifier"] == version)
-            .count()
-    }
-
-    async fn invoke_calls(&self) -> u64 {
-        let calls = self.account.control.call_counts().await;
-        calls.get("Invoke").copied().unwrap_or(0)
-    }
+async fn invoke_calls(hook: &HookWorld) -> u64 {
+    let calls = hook.acct.control.call_counts().await;
+    calls.get("Invoke").copied().unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_probe_throttled_while_a_run_holds_the_slot_passes_once_it_frees() {
-    let hook = Hook::busy_target(4).await;
-    hook.hold_the_slot().await;
-    let (before, started) = (hook.invoke_calls().await, Instant::now());
+    let hook = busy_target(4).await;
+    hold_the_slot(&hook).await;
+    let (before, started) = (invoke_calls(&hook).await, Instant::now());
 
     let out = handler(&hook.app(&[]), hook.event(Duration::from_secs(40)))
         .await
@@ -898,8 +577,8 @@ async fn a_probe_throttled_while_a_run_holds_the_slot_passes_once_it_frees() {
     );
     // It waited: every invoke before the slot freed was throttled (429, not recorded as a
     // run), and only then did version 2 run, once.
-    let invokes = hook.invoke_calls().await - before;
-    assert_eq!(hook.ran("2").await, 1);
+    let invokes = invoke_calls(&hook).await - before;
+    assert_eq!(ran(&hook, "2").await, 1);
     assert!(invokes >= 2, "{invokes} Invoke call(s): none throttled?");
     assert!(
         took >= Duration::from_secs(2),
@@ -907,19 +586,12 @@ async fn a_probe_throttled_while_a_run_holds_the_slot_passes_once_it_frees() {
     );
     // The slot was freed by Lambda's timeout ending version 1's run (its record is written
     // just after the slot is released).
-    let end = Instant::now() + Duration::from_secs(5);
-    loop {
-        let records = hook
-            .account
-            .control
-            .get(&format!("/_ext/lambda/async?function={FUNCTION}"))
-            .await;
-        if records[0]["attempts"][0]["result"] == "function_error" {
-            break;
-        }
-        assert!(Instant::now() < end, "version 1's run: {records}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let path = format!("/_ext/lambda/async?function={FUNCTION}");
+    eventually("version 1's run to end", Duration::from_secs(5), || async {
+        let records = hook.acct.control.get(&path).await;
+        (records[0]["attempts"][0]["result"] == "function_error").then_some(())
+    })
+    .await;
     let (subject, message, _) = hook.alert().await;
     assert_eq!(subject, "PASS pre-traffic trading-bot v2", "{message}");
     println!(
@@ -931,9 +603,9 @@ async fn a_probe_throttled_while_a_run_holds_the_slot_passes_once_it_frees() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_probe_throttled_past_the_hooks_budget_fails_as_busy() {
     // Version 1's run outlasts the hook's whole budget.
-    let hook = Hook::busy_target(60).await;
-    hook.hold_the_slot().await;
-    let before = hook.invoke_calls().await;
+    let hook = busy_target(60).await;
+    hold_the_slot(&hook).await;
+    let before = invoke_calls(&hook).await;
 
     let out = handler(&hook.app(&[]), hook.event(Duration::from_secs(8)))
         .await
@@ -944,8 +616,8 @@ async fn a_probe_throttled_past_the_hooks_budget_fails_as_busy() {
     assert!(failure.starts_with("target busy for"), "{out:#}");
     let message = hook.alert().await.1;
     assert!(message.contains("target busy for"), "{message}");
-    assert_eq!(hook.ran("2").await, 0, "version 2 never got the slot");
-    let invokes = hook.invoke_calls().await - before;
+    assert_eq!(ran(&hook, "2").await, 0, "version 2 never got the slot");
+    let invokes = invoke_calls(&hook).await - before;
     assert!(
         invokes > 3,
         "the hook waited, invoking again, beyond the SDK's own attempts: {invokes}"

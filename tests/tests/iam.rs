@@ -5,7 +5,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 use aws_smithy_types::error::display::DisplayErrorContext;
-use e2e::TestAccount;
+use e2e::{TestAccount, lambda_role, policy};
 use serde_json::{Value, json};
 
 async fn simulate(
@@ -35,146 +35,106 @@ async fn simulate(
     out.evaluation_results()[0].eval_decision().clone()
 }
 
-fn policy(statements: Value) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
 use PolicyEvaluationDecisionType::{Allowed, ExplicitDeny, ImplicitDeny};
+
+/// A request to the evaluator: the policies, then action, resource and context keys, and the
+/// decision IAM makes.
+type Case<'a> = (
+    &'a [Value],
+    &'a str,
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    PolicyEvaluationDecisionType,
+);
+
+/// Simulates every case in a fresh account, each against its own expected decision.
+async fn decides(cases: &[Case<'_>]) {
+    let cfg = TestAccount::new().sdk_config().await;
+    for (policies, action, resource, context, want) in cases {
+        assert_eq!(
+            simulate(&cfg, policies, action, resource, context).await,
+            *want,
+            "{action} on {resource} with {context:?} under {policies:?}"
+        );
+    }
+}
 
 #[tokio::test]
 async fn evaluator_allows_denies_and_an_explicit_deny_wins() {
-    let cfg = TestAccount::new().sdk_config().await;
     let topic = "arn:aws:sns:us-east-1:111122223333:alerts";
     let allow = policy(json!([{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}]));
     let deny = policy(json!([{"Effect": "Deny", "Action": "sns:*", "Resource": "*"}]));
-    assert_eq!(
-        simulate(
-            &cfg,
-            std::slice::from_ref(&allow),
-            "sns:Publish",
-            topic,
-            &[]
-        )
-        .await,
-        Allowed
-    );
-    assert_eq!(
-        simulate(
-            &cfg,
-            std::slice::from_ref(&allow),
-            "sns:Publish",
-            &format!("{topic}-2"),
-            &[]
-        )
-        .await,
-        ImplicitDeny
-    );
-    assert_eq!(
-        simulate(&cfg, &[allow, deny], "sns:Publish", topic, &[]).await,
-        ExplicitDeny
-    );
+    let (allowed, denied) = ([allow.clone()], [allow, deny]);
+    let other = format!("{topic}-2");
+    decides(&[
+        (&allowed, "sns:Publish", topic, &[], Allowed),
+        (&allowed, "sns:Publish", &other, &[], ImplicitDeny),
+        (&denied, "sns:Publish", topic, &[], ExplicitDeny),
+    ])
+    .await;
 }
 
 #[tokio::test]
 async fn evaluator_wildcards_and_not_elements() {
-    let cfg = TestAccount::new().sdk_config().await;
     let versions = [policy(json!([
         {"Effect": "Allow", "Action": "lambda:Get*", "Resource": "arn:aws:lambda:*:*:function:bot:*"},
         {"Effect": "Allow", "Action": "sqs:?eceiveMessage", "Resource": "*"}
     ]))];
     let version = "arn:aws:lambda:us-east-1:1:function:bot:7";
-    // `*` spans `:` and `/`; IAM action names are case-insensitive; `?` is one character.
-    assert_eq!(
-        simulate(&cfg, &versions, "lambda:GetFunction", version, &[]).await,
-        Allowed
-    );
-    assert_eq!(
-        simulate(&cfg, &versions, "LAMBDA:getfunction", version, &[]).await,
-        Allowed
-    );
-    assert_eq!(
-        simulate(
-            &cfg,
-            &versions,
-            "sqs:ReceiveMessage",
-            "arn:aws:sqs:us-east-1:1:q",
-            &[]
-        )
-        .await,
-        Allowed
-    );
-    // `function:bot:*` covers the versions, not the unqualified function.
-    assert_eq!(
-        simulate(
-            &cfg,
-            &versions,
-            "lambda:GetFunction",
-            "arn:aws:lambda:us-east-1:1:function:bot",
-            &[]
-        )
-        .await,
-        ImplicitDeny
-    );
     let not = [policy(json!([
         {"Effect": "Allow", "NotAction": ["iam:*", "sts:*"], "NotResource": "arn:aws:s3:::secret*"}
     ]))];
-    assert_eq!(
-        simulate(&cfg, &not, "sns:Publish", "arn:aws:sns:us-east-1:1:t", &[]).await,
-        Allowed
-    );
-    assert_eq!(
-        simulate(&cfg, &not, "iam:PassRole", "arn:aws:iam::1:role/r", &[]).await,
-        ImplicitDeny
-    );
-    assert_eq!(
-        simulate(
-            &cfg,
+    decides(&[
+        // `*` spans `:` and `/`; IAM action names are case-insensitive; `?` is one character.
+        (&versions, "lambda:GetFunction", version, &[], Allowed),
+        (&versions, "LAMBDA:getfunction", version, &[], Allowed),
+        (
+            &versions,
+            "sqs:ReceiveMessage",
+            "arn:aws:sqs:us-east-1:1:q",
+            &[],
+            Allowed,
+        ),
+        // `function:bot:*` covers the versions, not the unqualified function.
+        (
+            &versions,
+            "lambda:GetFunction",
+            "arn:aws:lambda:us-east-1:1:function:bot",
+            &[],
+            ImplicitDeny,
+        ),
+        (
+            &not,
+            "sns:Publish",
+            "arn:aws:sns:us-east-1:1:t",
+            &[],
+            Allowed,
+        ),
+        (
+            &not,
+            "iam:PassRole",
+            "arn:aws:iam::1:role/r",
+            &[],
+            ImplicitDeny,
+        ),
+        (
             &not,
             "s3:GetObject",
             "arn:aws:s3:::secret-bucket/k",
-            &[]
-        )
-        .await,
-        ImplicitDeny
-    );
+            &[],
+            ImplicitDeny,
+        ),
+    ])
+    .await;
 }
 
 #[tokio::test]
 async fn evaluator_conditions_the_template_uses() {
-    let cfg = TestAccount::new().sdk_config().await;
     let role = "arn:aws:iam::111122223333:role/schedule-role";
     let pass = [policy(
         json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": role,
         "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}}]),
     )];
-    assert_eq!(
-        simulate(
-            &cfg,
-            &pass,
-            "iam:PassRole",
-            role,
-            &[("iam:PassedToService", "scheduler.amazonaws.com")]
-        )
-        .await,
-        Allowed
-    );
-    assert_eq!(
-        simulate(
-            &cfg,
-            &pass,
-            "iam:PassRole",
-            role,
-            &[("iam:PassedToService", "lambda.amazonaws.com")]
-        )
-        .await,
-        ImplicitDeny
-    );
-    // A key missing from the request: a positive operator is false...
-    assert_eq!(
-        simulate(&cfg, &pass, "iam:PassRole", role, &[]).await,
-        ImplicitDeny
-    );
-    // ...a negated one is true, and ...IfExists is true (IAM User Guide, condition operators).
     let tls = [policy(json!([
         {"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"},
         {"Effect": "Deny", "Action": "sns:Publish", "Resource": "*",
@@ -182,103 +142,84 @@ async fn evaluator_conditions_the_template_uses() {
         {"Effect": "Deny", "Action": "sns:Publish", "Resource": "*",
          "Condition": {"StringNotEquals": {"aws:SourceAccount": "111122223333"}}}
     ]))];
-    assert_eq!(
-        simulate(
-            &cfg,
-            &tls,
-            "sns:Publish",
-            "arn:aws:sns:us-east-1:111122223333:t",
-            &[
-                ("aws:SecureTransport", "true"),
-                ("aws:SourceAccount", "111122223333")
-            ]
-        )
-        .await,
-        Allowed
-    );
-    assert_eq!(
-        simulate(
-            &cfg,
-            &tls,
-            "sns:Publish",
-            "arn:aws:sns:us-east-1:111122223333:t",
-            &[
-                ("aws:SecureTransport", "false"),
-                ("aws:SourceAccount", "111122223333")
-            ]
-        )
-        .await,
-        ExplicitDeny
-    );
-    assert_eq!(
-        simulate(
-            &cfg,
-            &tls,
-            "sns:Publish",
-            "arn:aws:sns:us-east-1:111122223333:t",
-            &[("aws:SecureTransport", "true")]
-        )
-        .await,
-        ExplicitDeny,
-        "StringNotEquals on a missing key is true"
-    );
+    let topic = "arn:aws:sns:us-east-1:111122223333:t";
     let like = [policy(
         json!([{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*",
         "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:events:*:111122223333:rule/stack-*"},
                       "StringEqualsIfExists": {"aws:SourceAccount": "111122223333"}}}]),
     )];
-    assert_eq!(
-        simulate(
-            &cfg,
+    let queue = "arn:aws:sqs:us-east-1:1:q";
+    let (ours, theirs) = (
+        "arn:aws:events:us-east-1:111122223333:rule/stack-alarms",
+        "arn:aws:events:us-east-1:999999999999:rule/stack-alarms",
+    );
+    decides(&[
+        (
+            &pass,
+            "iam:PassRole",
+            role,
+            &[("iam:PassedToService", "scheduler.amazonaws.com")],
+            Allowed,
+        ),
+        (
+            &pass,
+            "iam:PassRole",
+            role,
+            &[("iam:PassedToService", "lambda.amazonaws.com")],
+            ImplicitDeny,
+        ),
+        // A key missing from the request: a positive operator is false...
+        (&pass, "iam:PassRole", role, &[], ImplicitDeny),
+        // ...a negated one is true, and ...IfExists is true (IAM User Guide, condition
+        // operators): StringNotEquals on the missing aws:SourceAccount denies the third.
+        (
+            &tls,
+            "sns:Publish",
+            topic,
+            &[
+                ("aws:SecureTransport", "true"),
+                ("aws:SourceAccount", "111122223333"),
+            ],
+            Allowed,
+        ),
+        (
+            &tls,
+            "sns:Publish",
+            topic,
+            &[
+                ("aws:SecureTransport", "false"),
+                ("aws:SourceAccount", "111122223333"),
+            ],
+            ExplicitDeny,
+        ),
+        (
+            &tls,
+            "sns:Publish",
+            topic,
+            &[("aws:SecureTransport", "true")],
+            ExplicitDeny,
+        ),
+        (
             &like,
             "sqs:SendMessage",
-            "arn:aws:sqs:us-east-1:1:q",
-            &[(
-                "aws:SourceArn",
-                "arn:aws:events:us-east-1:111122223333:rule/stack-alarms"
-            )]
-        )
-        .await,
-        Allowed
-    );
-    assert_eq!(
-        simulate(
-            &cfg,
+            queue,
+            &[("aws:SourceArn", ours)],
+            Allowed,
+        ),
+        (
             &like,
             "sqs:SendMessage",
-            "arn:aws:sqs:us-east-1:1:q",
-            &[(
-                "aws:SourceArn",
-                "arn:aws:events:us-east-1:999999999999:rule/stack-alarms"
-            )]
-        )
-        .await,
-        ImplicitDeny
-    );
+            queue,
+            &[("aws:SourceArn", theirs)],
+            ImplicitDeny,
+        ),
+    ])
+    .await;
 }
 
 /// A role trusted by Lambda with one inline policy, and the SDK config acting as it.
 async fn role_with(acct: &TestAccount, name: &str, statements: Value) -> (String, SdkConfig) {
-    let iam = aws_sdk_iam::Client::new(&acct.sdk_config().await);
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    let arn = iam
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .expect("CreateRole")
-        .role
-        .expect("role")
-        .arn;
-    iam.put_role_policy()
-        .role_name(name)
-        .policy_name("inline")
-        .policy_document(policy(statements).to_string())
-        .send()
-        .await
-        .expect("PutRolePolicy");
+    let arn = lambda_role(&acct.sdk_config().await, name, Some(statements)).await;
     let cfg = acct.as_role(&arn, "test-session").await;
     (arn, cfg)
 }

@@ -11,14 +11,14 @@ use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::operation::invoke::InvokeOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
-    AliasRoutingConfiguration, DeadLetterConfig, Environment, FunctionCode, InvocationType,
-    LogType, Runtime, ThrottleReason,
+    AliasRoutingConfiguration, Environment, InvocationType, LogType, ThrottleReason,
 };
-use e2e::{TestAccount, queue, workspace_root};
+use e2e::{
+    FunctionSpec, TestAccount, create_function, eventually, lambda_role, letters, publish, queue,
+    queue_arn, reserve_concurrency, role, runnable_function, sample_target, trusted_by,
+};
 use guardian_aws::clients::SdkSettings;
 use serde_json::{Value, json};
-
-const TRUST_LAMBDA: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// A runtime in Python that answers each event with the environment the process was started
 /// with (`/proc/self/environ`, before the interpreter adds anything).
@@ -62,144 +62,6 @@ const LAMBDA_KEYS: &[&str] = &[
 
 // ------------------------------------------------------------------------------- helpers
 
-/// A zip archive (stored, no compression) with one executable `bootstrap`.
-fn package(bootstrap: &str) -> Vec<u8> {
-    let (name, data) = (b"bootstrap", bootstrap.as_bytes());
-    let (crc, size) = (crc32(data), data.len() as u32);
-    let mut local = vec![0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for v in [crc, size, size] {
-        local.extend_from_slice(&v.to_le_bytes());
-    }
-    local.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    local.extend_from_slice(&[0, 0]);
-    local.extend_from_slice(name);
-    local.extend_from_slice(data);
-    let mut central = vec![0x50, 0x4b, 0x01, 0x02, 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for v in [crc, size, size] {
-        central.extend_from_slice(&v.to_le_bytes());
-    }
-    central.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    central.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attrs
-    central.extend_from_slice(&(0o100755u32 << 16).to_le_bytes()); // unix mode rwxr-xr-x
-    central.extend_from_slice(&[0; 4]); // local header offset
-    central.extend_from_slice(name);
-    let mut end = vec![0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0];
-    end.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    end.extend_from_slice(&(local.len() as u32).to_le_bytes());
-    end.extend_from_slice(&[0, 0]);
-    [local, central, end].concat()
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// The sample target (target/debug/sample-target) as a function's code.
-fn sample_target() -> String {
-    let binary = workspace_root().join("target/debug/sample-target");
-    assert!(
-        binary.exists(),
-        "build it first: cargo build -p sample-target"
-    );
-    format!("#!/bin/sh\nexec {}\n", binary.display())
-}
-
-/// A role Lambda may assume, with `policy` (statements) inline when given.
-async fn role(cfg: &SdkConfig, name: &str, trust: &str, statements: Option<Value>) -> String {
-    let iam = aws_sdk_iam::Client::new(cfg);
-    let arn = iam
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .expect("CreateRole")
-        .role
-        .expect("role")
-        .arn;
-    if let Some(statements) = statements {
-        iam.put_role_policy()
-            .role_name(name)
-            .policy_name("inline")
-            .policy_document(json!({"Version": "2012-10-17", "Statement": statements}).to_string())
-            .send()
-            .await
-            .expect("PutRolePolicy");
-    }
-    arn
-}
-
-struct Spec<'a> {
-    name: &'a str,
-    role: &'a str,
-    code: String,
-    env: &'a [(&'a str, &'a str)],
-    timeout: i32,
-    dlq: Option<&'a str>,
-}
-
-async fn create(cfg: &SdkConfig, spec: &Spec<'_>) -> Result<(), String> {
-    let mut vars = Environment::builder();
-    for (k, v) in spec.env {
-        vars = vars.variables(*k, *v);
-    }
-    let mut req = lambda(cfg)
-        .create_function()
-        .function_name(spec.name)
-        .runtime(Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(spec.role)
-        .timeout(spec.timeout)
-        .environment(vars.build())
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(package(&spec.code)))
-                .build(),
-        );
-    if let Some(dlq) = spec.dlq {
-        req = req.dead_letter_config(DeadLetterConfig::builder().target_arn(dlq).build());
-    }
-    req.send().await.map(|_| ()).map_err(|e| {
-        let e = e.into_service_error();
-        format!("{}: {}", e.code().unwrap_or("?"), e.message().unwrap_or(""))
-    })
-}
-
-/// Sets FAILURE_MODE on $LATEST and publishes it; returns the version.
-async fn publish(cfg: &SdkConfig, name: &str, mode: &str) -> String {
-    let client = lambda(cfg);
-    client
-        .update_function_configuration()
-        .function_name(name)
-        .environment(
-            Environment::builder()
-                .variables("FAILURE_MODE", mode)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("UpdateFunctionConfiguration");
-    client
-        .publish_version()
-        .function_name(name)
-        .send()
-        .await
-        .expect("PublishVersion")
-        .version
-        .expect("version")
-}
-
 /// Clients that never retry, so a throttle is seen as it is answered.
 async fn config(acct: &TestAccount) -> SdkConfig {
     acct.sdk_config_with(&SdkSettings {
@@ -240,64 +102,34 @@ fn log_tail(out: &InvokeOutput) -> String {
     String::from_utf8_lossy(&raw).into_owned()
 }
 
-async fn queue_arn(cfg: &SdkConfig, url: &str) -> String {
-    let attr = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
-    aws_sdk_sqs::Client::new(cfg)
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(attr.clone())
-        .send()
-        .await
-        .expect("GetQueueAttributes")
-        .attributes
-        .and_then(|a| a.get(&attr).cloned())
-        .expect("QueueArn")
-}
-
 /// The async queue's record of the last event sent to `function`, once it is settled.
 async fn settled(acct: &TestAccount, function: &str) -> Value {
-    let end = Instant::now() + Duration::from_secs(30);
-    loop {
-        let records = acct
-            .control
-            .get(&format!("/_ext/lambda/async?function={function}"))
-            .await;
-        if let Some(last) = records.as_array().and_then(|r| r.last())
-            && last["outcome"] != "queued"
-        {
-            return last.clone();
-        }
-        assert!(Instant::now() < end, "the event never settled: {records}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let path = format!("/_ext/lambda/async?function={function}");
+    eventually("the event to settle", Duration::from_secs(30), || async {
+        let records = acct.control.get(&path).await;
+        let last = records.as_array().and_then(|r| r.last()).cloned()?;
+        (last["outcome"] != "queued").then_some(last)
+    })
+    .await
 }
 
-/// (body, {attribute: (DataType, value)}) of every message in the queue.
-async fn dead_letters(
-    cfg: &SdkConfig,
-    url: &str,
-) -> Vec<(String, BTreeMap<String, (String, String)>)> {
-    let out = aws_sdk_sqs::Client::new(cfg)
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .message_attribute_names("All")
-        .send()
-        .await
-        .expect("ReceiveMessage");
-    out.messages
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| {
-            let attrs = m
-                .message_attributes
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, (v.data_type, v.string_value.unwrap_or_default())))
-                .collect();
-            (m.body.unwrap_or_default(), attrs)
-        })
-        .collect()
+/// `bot`, running the sample target with `env` and `timeout`, as role `bot-role`.
+async fn bot(cfg: &SdkConfig, env: &[(&str, &str)], timeout: i32) {
+    let role = lambda_role(cfg, "bot-role", None).await;
+    runnable_function(cfg, "bot", &role, env, timeout).await;
+}
+
+/// CreateFunction of `bot` on the sample target, refused: the refusal.
+async fn refused(cfg: &SdkConfig, role: &str, env: &[(&str, &str)], dlq: Option<&str>) -> String {
+    let spec = FunctionSpec {
+        name: "bot",
+        role,
+        bootstrap: sample_target().await,
+        env,
+        timeout: Some(3),
+        dlq,
+    };
+    create_function(cfg, &spec).await.unwrap_err()
 }
 
 /// A role that may send to `dlq`, a function on the sample target with that DLQ, and the
@@ -306,19 +138,17 @@ async fn with_dlq(acct: &TestAccount, cfg: &SdkConfig, name: &str) -> String {
     let dlq = queue(cfg, &format!("{name}-dlq")).await;
     let dlq_arn = queue_arn(cfg, &dlq).await;
     let grant = json!([{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn}]);
-    let role = role(cfg, &format!("{name}-role"), TRUST_LAMBDA, Some(grant)).await;
-    let spec = Spec {
+    let role = lambda_role(cfg, &format!("{name}-role"), Some(grant)).await;
+    let spec = FunctionSpec {
         name,
         role: &role,
-        code: sample_target(),
-        env: &[],
-        timeout: 5,
+        bootstrap: sample_target().await,
+        timeout: Some(5),
         dlq: Some(&dlq_arn),
+        ..FunctionSpec::default()
     };
-    create(cfg, &spec).await.expect("CreateFunction");
-    acct.control
-        .post("/_ext/clock", json!({"scale": 0.001}))
-        .await;
+    create_function(cfg, &spec).await.expect("CreateFunction");
+    acct.control.scale_time(0.001).await;
     dlq
 }
 
@@ -328,16 +158,16 @@ async fn with_dlq(acct: &TestAccount, cfg: &SdkConfig, name: &str) -> String {
 async fn the_environment_is_the_functions_own_plus_what_lambda_sets() {
     let acct = TestAccount::new();
     let cfg = config(&acct).await;
-    let role = role(&cfg, "env-role", TRUST_LAMBDA, None).await;
-    let spec = Spec {
+    let role = lambda_role(&cfg, "env-role", None).await;
+    let spec = FunctionSpec {
         name: "env",
         role: &role,
-        code: ENV_RUNTIME.into(),
+        bootstrap: ENV_RUNTIME.into(),
         env: &[("FOO", "bar")],
-        timeout: 3,
+        timeout: Some(3),
         dlq: None,
     };
-    create(&cfg, &spec).await.expect("CreateFunction");
+    create_function(&cfg, &spec).await.expect("CreateFunction");
 
     let out = invoke(&cfg, "env", None, json!({})).await;
     assert_eq!(out.function_error, None, "{}", log_tail(&out));
@@ -406,16 +236,7 @@ async fn the_environment_is_the_functions_own_plus_what_lambda_sets() {
 async fn a_sync_invoke_returns_the_codes_answer_and_the_version_that_ran() {
     let acct = TestAccount::new();
     let cfg = config(&acct).await;
-    let role = role(&cfg, "bot-role", TRUST_LAMBDA, None).await;
-    let spec = Spec {
-        name: "bot",
-        role: &role,
-        code: sample_target(),
-        env: &[],
-        timeout: 5,
-        dlq: None,
-    };
-    create(&cfg, &spec).await.unwrap();
+    bot(&cfg, &[], 5).await;
     let v1 = publish(&cfg, "bot", "none").await;
 
     let out = invoke(&cfg, "bot", Some(&v1), json!({"smoke_test": true})).await;
@@ -439,16 +260,7 @@ async fn a_sync_invoke_returns_the_codes_answer_and_the_version_that_ran() {
 async fn an_alias_routes_by_its_weights_in_a_fixed_rotation() {
     let acct = TestAccount::new();
     let cfg = config(&acct).await;
-    let role = role(&cfg, "bot-role", TRUST_LAMBDA, None).await;
-    let spec = Spec {
-        name: "bot",
-        role: &role,
-        code: sample_target(),
-        env: &[],
-        timeout: 5,
-        dlq: None,
-    };
-    create(&cfg, &spec).await.unwrap();
+    bot(&cfg, &[], 5).await;
     let v1 = publish(&cfg, "bot", "none").await;
     let v2 = publish(&cfg, "bot", "wrong-json").await;
     lambda(&cfg)
@@ -488,16 +300,7 @@ async fn an_alias_routes_by_its_weights_in_a_fixed_rotation() {
 async fn a_run_past_the_timeout_is_killed_and_reported() {
     let acct = TestAccount::new();
     let cfg = config(&acct).await;
-    let role = role(&cfg, "bot-role", TRUST_LAMBDA, None).await;
-    let spec = Spec {
-        name: "bot",
-        role: &role,
-        code: sample_target(),
-        env: &[("FAILURE_MODE", "hang")],
-        timeout: 1,
-        dlq: None,
-    };
-    create(&cfg, &spec).await.unwrap();
+    bot(&cfg, &[("FAILURE_MODE", "hang")], 1).await;
 
     let started = Instant::now();
     let out = invoke(&cfg, "bot", None, json!({})).await;
@@ -524,37 +327,18 @@ async fn a_run_past_the_timeout_is_killed_and_reported() {
 async fn a_sync_invoke_beyond_reserved_concurrency_is_throttled() {
     let acct = TestAccount::new();
     let cfg = config(&acct).await;
-    let role = role(&cfg, "bot-role", TRUST_LAMBDA, None).await;
-    let spec = Spec {
-        name: "bot",
-        role: &role,
-        code: sample_target(),
-        env: &[("FAILURE_MODE", "hang")],
-        timeout: 4,
-        dlq: None,
-    };
-    create(&cfg, &spec).await.unwrap();
+    bot(&cfg, &[("FAILURE_MODE", "hang")], 4).await;
     let v1 = publish(&cfg, "bot", "hang").await;
-    lambda(&cfg)
-        .put_function_concurrency()
-        .function_name("bot")
-        .reserved_concurrent_executions(1)
-        .send()
-        .await
-        .unwrap();
+    reserve_concurrency(&cfg, "bot", 1).await;
 
     let (hang_cfg, q) = (cfg.clone(), v1.clone());
     let in_flight =
         tokio::spawn(async move { invoke(&hang_cfg, "bot", Some(&q), json!({})).await });
-    let end = Instant::now() + Duration::from_secs(3);
-    loop {
+    eventually("the first run to start", Duration::from_secs(3), || async {
         let envs = acct.control.get("/_ext/lambda/environments").await;
-        if envs.to_string().contains("\"busy\"") {
-            break;
-        }
-        assert!(Instant::now() < end, "the first run never started");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        envs.to_string().contains("\"busy\"").then_some(())
+    })
+    .await;
     let err = lambda(&cfg)
         .invoke()
         .function_name("bot")
@@ -627,9 +411,9 @@ async fn an_async_failure_is_retried_then_dead_lettered_as_lambda_does() {
     assert_eq!(attempts.len(), 3, "the first run and two retries: {record}");
     assert!(attempts.iter().all(|a| a["result"] == "function_error"));
 
-    let letters = dead_letters(&cfg, &dlq).await;
+    let letters = letters(&cfg, &dlq, None).await;
     assert_eq!(letters.len(), 1);
-    let (body, attrs) = &letters[0];
+    let (body, attrs) = (&letters[0].body, &letters[0].attributes);
     assert_eq!(body, r#"{"tick": 7}"#, "the original event, as sent");
     assert_eq!(
         attrs["RequestID"],
@@ -650,13 +434,7 @@ async fn an_async_event_at_zero_reserved_concurrency_goes_straight_to_the_dlq() 
     let acct = TestAccount::new();
     let cfg = config(&acct).await;
     let dlq = with_dlq(&acct, &cfg, "bot").await;
-    lambda(&cfg)
-        .put_function_concurrency()
-        .function_name("bot")
-        .reserved_concurrent_executions(0)
-        .send()
-        .await
-        .unwrap();
+    reserve_concurrency(&cfg, "bot", 0).await;
 
     let out = lambda(&cfg)
         .invoke()
@@ -670,10 +448,10 @@ async fn an_async_event_at_zero_reserved_concurrency_goes_straight_to_the_dlq() 
     let record = settled(&acct, "bot").await;
     assert_eq!(record["outcome"], "dead-lettered");
     assert_eq!(record["attempts"], json!([]), "never run, never retried");
-    let letters = dead_letters(&cfg, &dlq).await;
+    let letters = letters(&cfg, &dlq, None).await;
     assert_eq!(letters.len(), 1);
-    assert_eq!(letters[0].0, r#"{"tick": 8}"#);
-    assert_eq!(letters[0].1["ErrorCode"].1, "429");
+    assert_eq!(letters[0].body, r#"{"tick": 8}"#);
+    assert_eq!(letters[0].attribute("ErrorCode"), "429");
 }
 
 #[tokio::test]
@@ -682,44 +460,26 @@ async fn creation_is_refused_when_lambda_could_not_use_the_role() {
     let cfg = config(&acct).await;
     let dlq = queue(&cfg, "dlq").await;
     let dlq_arn = queue_arn(&cfg, &dlq).await;
-    let mute = role(&cfg, "no-grants", TRUST_LAMBDA, None).await;
-    let spec = Spec {
-        name: "bot",
-        role: &mute,
-        code: sample_target(),
-        env: &[],
-        timeout: 3,
-        dlq: Some(&dlq_arn),
-    };
+    let mute = lambda_role(&cfg, "no-grants", None).await;
     assert_eq!(
-        create(&cfg, &spec).await.unwrap_err(),
+        refused(&cfg, &mute, &[], Some(&dlq_arn)).await,
         "InvalidParameterValueException: The provided execution role does not have permissions to call SendMessage on SQS"
     );
 
-    let ec2 = TRUST_LAMBDA.replace("lambda.amazonaws.com", "ec2.amazonaws.com");
-    let other = role(&cfg, "ec2-role", &ec2, None).await;
-    let spec = Spec {
-        name: "bot",
-        role: &other,
-        code: sample_target(),
-        env: &[],
-        timeout: 3,
-        dlq: None,
-    };
+    let other = role(
+        &cfg,
+        "ec2-role",
+        &trusted_by("ec2.amazonaws.com"),
+        None,
+        &[],
+    )
+    .await;
     assert_eq!(
-        create(&cfg, &spec).await.unwrap_err(),
+        refused(&cfg, &other, &[], None).await,
         "InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda."
     );
 
-    let spec = Spec {
-        name: "bot",
-        role: &mute,
-        code: sample_target(),
-        env: &[("AWS_REGION", "eu-west-1")],
-        timeout: 3,
-        dlq: None,
-    };
-    let err = create(&cfg, &spec).await.unwrap_err();
+    let err = refused(&cfg, &mute, &[("AWS_REGION", "eu-west-1")], None).await;
     assert!(
         err.ends_with("Reserved keys used in this request: AWS_REGION"),
         "{err}"
@@ -730,17 +490,9 @@ async fn creation_is_refused_when_lambda_could_not_use_the_role() {
 async fn reserved_concurrency_must_leave_100_unreserved() {
     let acct = TestAccount::new();
     let cfg = config(&acct).await;
-    let role = role(&cfg, "bot-role", TRUST_LAMBDA, None).await;
+    let role = lambda_role(&cfg, "bot-role", None).await;
     for name in ["a", "b"] {
-        let spec = Spec {
-            name,
-            role: &role,
-            code: sample_target(),
-            env: &[],
-            timeout: 3,
-            dlq: None,
-        };
-        create(&cfg, &spec).await.unwrap();
+        runnable_function(&cfg, name, &role, &[], 3).await;
     }
     let put = |name: &'static str, n: i32| {
         let client = lambda(&cfg);

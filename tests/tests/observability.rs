@@ -6,23 +6,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_sdk_codedeploy::types::{
-    AppSpecContent, ComputePlatform, RevisionLocation, RevisionLocationType,
-};
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use e2e::{
-    TestAccount, guarded_function, lambda_context, notifications, queue, topic_with_queue,
-    visible_messages,
-};
-use guardian::config::Env;
+use e2e::handlers::{BOT, DlqWorld, EXECUTION, FanoutWorld, HookWorld, KillSwitchWorld};
+use e2e::{notifications, sample_event, visible_messages};
 use guardian_aws::telemetry::{LogFormat, subscriber};
-use lambda_runtime::LambdaEvent;
 use lambda_runtime::tracing::instrument::WithSubscriber;
 use lambda_runtime::tracing::subscriber::filter::LevelFilter;
 use serde_json::{Value, json};
-
-const BOT: &str = "trading-bot";
 
 /// Everything written while a future ran, as the deployed function would print it.
 #[derive(Clone, Default)]
@@ -153,83 +142,27 @@ fn secret_body(marker: &str) -> String {
 
 // ---------------------------------------------------------------- pre-traffic hook
 
-async fn deployment(account: &TestAccount, cfg: &SdkConfig) -> String {
-    let cd = aws_sdk_codedeploy::Client::new(cfg);
-    cd.create_application()
-        .application_name("bot-app")
-        .compute_platform(ComputePlatform::Lambda)
-        .send()
-        .await
-        .unwrap();
-    cd.create_deployment_group()
-        .application_name("bot-app")
-        .deployment_group_name("bot-group")
-        .service_role_arn(account.arn("iam", "role/codedeploy"))
-        .send()
-        .await
-        .unwrap();
-    let appspec = r#"{"version": 0.0, "Resources": [{"bot": {"Type": "AWS::Lambda::Function",
-      "Properties": {"Name": "trading-bot", "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}]}"#;
-    cd.create_deployment()
-        .application_name("bot-app")
-        .deployment_group_name("bot-group")
-        .revision(
-            RevisionLocation::builder()
-                .revision_type(RevisionLocationType::AppSpecContent)
-                .app_spec_content(AppSpecContent::builder().content(appspec).build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .deployment_id
-        .unwrap()
-}
-
 /// A failing probe whose answer (a body) is long: the verdict line carries a reason, the
 /// answer never appears in full, CodeDeploy records Failed, and HookFailed = 1.
 #[tokio::test(flavor = "multi_thread")]
 async fn hook_logs_its_verdict_and_emits_hook_metrics() {
-    let account = TestAccount::new();
-    let cfg = account.sdk_config().await;
-    guarded_function(&cfg, BOT, 2).await;
-    let (topic, inbox) = topic_with_queue(&cfg, "hook-alerts").await;
-    let deployment_id = deployment(&account, &cfg).await;
+    let hook = HookWorld::new().await;
     let answer = secret_body("HOOK-ANSWER");
-    account
-        .control
-        .queue_invoke_results(
-            BOT,
-            Some("2"),
-            vec![
-                json!({"payload": {"status": answer}, "function_error": null, "delay_ms": 0,
-                        "executed_version": null, "log": "START\nsmoke\nEND\n"}),
-            ],
-        )
-        .await;
+    hook.queue(vec![
+        json!({"payload": {"status": answer}, "function_error": null, "delay_ms": 0,
+                "executed_version": null, "log": "START\nsmoke\nEND\n"}),
+    ])
+    .await;
     let plan = r#"{"probes": [{"name": "smoke", "payload": {"smoke_test": true},
       "expect": {"json": [{"pointer": "/status", "equals": "ok"}]}}]}"#;
-    let config = pre_traffic_hook::Config::from_env(&Env::from_pairs([
-        ("GUARDED_FUNCTIONS", BOT),
-        ("ALERT_TOPIC_ARN", topic.as_str()),
-        ("SMOKE_PLAN", plan),
-        ("REPORT_MARGIN_MS", "1000"),
-    ]))
-    .unwrap();
-    let app = pre_traffic_hook::App::new(&cfg, config);
-    let event = LambdaEvent::new(
-        json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": "exec-1"}),
-        lambda_context(Duration::from_secs(30)),
-    );
+    let app = hook.app(&[("SMOKE_PLAN", plan)]);
 
-    let (out, printed) = captured(pre_traffic_hook::handler(&app, event)).await;
+    let (out, printed) = captured(hook.run(&app)).await;
 
     assert_eq!(out.unwrap()["status"], "Failed");
-    let recorded: Vec<Value> = account.control.hook_statuses().await;
-    assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0]["status"], "Failed");
+    assert_eq!(hook.recorded().await, ["Failed"]);
     assert_eq!(
-        notifications(&cfg, &inbox).await.len(),
+        notifications(&hook.cfg, &hook.inbox).await.len(),
         1,
         "verdict published"
     );
@@ -238,8 +171,8 @@ async fn hook_logs_its_verdict_and_emits_hook_metrics() {
     assert_eq!(d["level"], "WARN");
     assert_eq!(d["function"], "pre-traffic-hook");
     assert_eq!(d["request_id"], format!("req-{}", std::process::id()));
-    assert_eq!(d["deployment_id"], deployment_id.as_str());
-    assert_eq!(d["hook_execution_id"], "exec-1");
+    assert_eq!(d["deployment_id"], hook.deployment_id.as_str());
+    assert_eq!(d["hook_execution_id"], EXECUTION);
     assert_eq!(d["target_function"], BOT);
     assert_eq!(d["target_version"], "2");
     assert_eq!(d["verdict"], "Failed");
@@ -275,43 +208,24 @@ async fn hook_logs_its_verdict_and_emits_hook_metrics() {
 /// per-severity documents, and the unparsed payload (a body) never in the logs.
 #[tokio::test]
 async fn fanout_logs_each_alert_and_counts_by_severity() {
-    let account = TestAccount::new();
-    let cfg = account.sdk_config().await;
-    let (critical, critical_inbox) = topic_with_queue(&cfg, "critical").await;
-    let (warning, warning_inbox) = topic_with_queue(&cfg, "warning").await;
-    let config = alarm_fanout::Config::from_env(&Env::from_pairs([
-        ("CRITICAL_TOPIC_ARN", critical.as_str()),
-        ("WARNING_TOPIC_ARN", warning.as_str()),
-        (
-            "SEVERITY_RULES",
-            r#"[{"pattern":"trading-bot-*","severity":"critical"}]"#,
-        ),
-        ("AWS_REGION", "us-east-1"),
-    ]))
-    .unwrap();
-    let app = alarm_fanout::App::new(&cfg, config);
-    let sample: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            e2e::workspace_root().join("events/fanout-sns-classic-metric.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let world = FanoutWorld::with_topics(&["critical", "warning"]).await;
+    let app = world.app(&[(
+        "SEVERITY_RULES",
+        r#"[{"pattern":"trading-bot-*","severity":"critical"}]"#,
+    )]);
+    let sample = sample_event("fanout-sns-classic-metric.json");
     let garbage = secret_body("FANOUT-PAYLOAD");
     let mut event = sample.clone();
     let mut unknown = sample["Records"][0].clone();
     unknown["Sns"]["Message"] = json!(garbage);
     event["Records"].as_array_mut().unwrap().push(unknown);
 
-    let (out, printed) = captured(alarm_fanout::handler(
-        &app,
-        LambdaEvent::new(event, lambda_context(Duration::from_secs(30))),
-    ))
-    .await;
+    let (out, printed) = captured(world.run(&app, event)).await;
 
     out.unwrap();
-    assert_eq!(notifications(&cfg, &critical_inbox).await.len(), 1);
-    assert_eq!(notifications(&cfg, &warning_inbox).await.len(), 1);
+    let delivered = world.delivered().await;
+    assert_eq!(delivered["critical"].len(), 1);
+    assert_eq!(delivered["warning"].len(), 1);
 
     let decisions = printed.decisions();
     assert_eq!(decisions.len(), 2, "{}", printed.text);
@@ -373,40 +287,25 @@ async fn fanout_logs_each_alert_and_counts_by_severity() {
 /// severity document counts it.
 #[tokio::test]
 async fn fanout_counts_failed_publications() {
-    let account = TestAccount::new();
-    let cfg = account.sdk_config().await;
-    let (critical, critical_inbox) = topic_with_queue(&cfg, "critical").await;
-    let mut config = alarm_fanout::Config::from_env(&Env::from_pairs([
-        ("CRITICAL_TOPIC_ARN", critical.as_str()),
-        (
-            "SEVERITY_RULES",
-            r#"[{"pattern":"trading-bot-*","severity":"critical"}]"#,
-        ),
-    ]))
-    .unwrap();
+    let world = FanoutWorld::with_topics(&["critical"]).await;
+    let mut config = world.config(&[(
+        "SEVERITY_RULES",
+        r#"[{"pattern":"trading-bot-*","severity":"critical"}]"#,
+    )]);
     config.retry.rounds = 2;
     config.retry.initial_backoff = Duration::from_millis(10);
-    let app = alarm_fanout::App::new(&cfg, config);
-    account
+    let app = alarm_fanout::App::new(&world.cfg, config);
+    world
+        .acct
         .control
         .inject_fault("PublishBatch", 100, 500, "InternalError")
         .await;
-    let event: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            e2e::workspace_root().join("events/fanout-sns-classic-metric.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let event = sample_event("fanout-sns-classic-metric.json");
 
-    let (out, printed) = captured(alarm_fanout::handler(
-        &app,
-        LambdaEvent::new(event, lambda_context(Duration::from_secs(30))),
-    ))
-    .await;
+    let (out, printed) = captured(world.run(&app, event)).await;
 
     assert!(out.is_err(), "the invocation fails so Lambda retries it");
-    assert!(notifications(&cfg, &critical_inbox).await.is_empty());
+    assert!(world.delivered().await["critical"].is_empty());
     let d = printed.decision();
     assert_eq!(d["level"], "WARN");
     assert_eq!(d["alarm"], "trading-bot-errors");
@@ -423,64 +322,24 @@ async fn fanout_counts_failed_publications() {
 
 // ---------------------------------------------------------------- DLQ inspector
 
-async fn dlq_world(extra: &[(&str, &str)]) -> (TestAccount, SdkConfig, String, dlq_inspector::App) {
-    let account = TestAccount::new();
-    let cfg = account.sdk_config().await;
-    guarded_function(&cfg, BOT, 1).await;
-    let dlq = queue(&cfg, "bot-dlq").await;
-    let (topic, _inbox) = topic_with_queue(&cfg, "dlq-alerts").await;
-    let mut vars = vec![
-        ("DLQ_URL", dlq.as_str()),
-        ("GUARDED_FUNCTIONS", BOT),
-        ("ALERT_TOPIC_ARN", topic.as_str()),
-    ];
-    vars.extend_from_slice(extra);
-    let config = dlq_inspector::Config::from_env(&Env::from_pairs(vars)).unwrap();
-    let app = dlq_inspector::App::new(&cfg, config);
-    (account, cfg, dlq, app)
-}
-
-async fn fill(cfg: &SdkConfig, dlq: &str, bodies: &[String]) {
-    let mut batch = aws_sdk_sqs::Client::new(cfg)
-        .send_message_batch()
-        .queue_url(dlq);
-    for (i, body) in bodies.iter().enumerate() {
-        batch = batch.entries(
-            SendMessageBatchRequestEntry::builder()
-                .id(format!("m{i}"))
-                .message_body(body)
-                .build()
-                .unwrap(),
-        );
-    }
-    batch.send().await.unwrap();
-}
-
 /// Inspect: nothing consumed, depth reported as `DlqDepth`, no body (nor the configured
 /// sensitive key's value) in the logs.
 #[tokio::test]
 async fn dlq_inspect_logs_the_run_and_emits_depth() {
-    let (_account, cfg, dlq, app) = dlq_world(&[]).await;
-    let bodies: Vec<String> = (0..3)
-        .map(|i| {
-            json!({"order": i, "password": "hunter2-SENSITIVE", "note": secret_body("DLQ-BODY")})
-                .to_string()
+    let world = DlqWorld::new(&[]).await;
+    world
+        .fill(3, |i| {
+            let body = json!({"order": i, "password": "hunter2-SENSITIVE", "note": secret_body("DLQ-BODY")});
+            (body, Some("200"), "Task timed out")
         })
-        .collect();
-    fill(&cfg, &dlq, &bodies).await;
+        .await;
 
-    let (out, printed) = captured(dlq_inspector::handler(
-        &app,
-        LambdaEvent::new(
-            json!({"action": "inspect"}),
-            lambda_context(Duration::from_secs(30)),
-        ),
-    ))
-    .await;
+    let (out, printed) =
+        captured(world.call(json!({"action": "inspect"}), Duration::from_secs(30))).await;
 
     assert_eq!(out.unwrap()["examined"], 3);
     assert_eq!(
-        visible_messages(&cfg, &dlq).await,
+        visible_messages(&world.cfg, &world.dlq).await,
         3,
         "inspect consumes nothing"
     );
@@ -514,28 +373,30 @@ async fn dlq_inspect_logs_the_run_and_emits_depth() {
 /// Redrive with a stale message: `DlqRedriven` and `DlqSkippedStale` under `Action=redrive`.
 #[tokio::test]
 async fn dlq_redrive_counts_redriven_and_stale() {
-    let (account, cfg, dlq, app) = dlq_world(&[]).await;
-    fill(&cfg, &dlq, &[json!({"order": 1}).to_string()]).await;
+    let world = DlqWorld::new(&[]).await;
+    let order = |n: u64| move |_| (json!({ "order": n }), Some("200"), "Task timed out");
+    world.fill(1, order(1)).await;
     // A message older than max_age_seconds: sent, then aged by waiting past a 1 s limit.
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    fill(&cfg, &dlq, &[json!({"order": 2}).to_string()]).await;
+    world.fill(1, order(2)).await;
 
-    let (out, printed) = captured(dlq_inspector::handler(
-        &app,
-        LambdaEvent::new(
-            json!({"action": "redrive", "max_age_seconds": 1}),
-            lambda_context(Duration::from_secs(30)),
-        ),
+    let (out, printed) = captured(world.call(
+        json!({"action": "redrive", "max_age_seconds": 1}),
+        Duration::from_secs(30),
     ))
     .await;
 
     let out = out.unwrap();
     assert_eq!(out["outcome"]["redriven"], 1, "{out:#}");
     assert_eq!(out["outcome"]["stale"], 1, "{out:#}");
-    let invoked = account.control.invocations(BOT).await;
+    let invoked = world.acct.control.invocations(BOT).await;
     assert_eq!(invoked.len(), 1);
     assert_eq!(invoked[0]["payload"]["order"], 2);
-    assert_eq!(visible_messages(&cfg, &dlq).await, 1, "the stale one stays");
+    assert_eq!(
+        visible_messages(&world.cfg, &world.dlq).await,
+        1,
+        "the stale one stays"
+    );
 
     let d = printed.decision();
     assert_eq!(d["dlq_action"], "redrive");
@@ -560,23 +421,8 @@ async fn dlq_redrive_counts_redriven_and_stale() {
 
 // ---------------------------------------------------------------- kill switch
 
-async fn kill_switch_app(cfg: &SdkConfig) -> kill_switch::App {
-    guarded_function(cfg, BOT, 1).await;
-    let (topic, _alerts) = topic_with_queue(cfg, "critical").await;
-    let config = kill_switch::Config::from_env(&Env::from_pairs([
-        ("GUARDED_FUNCTIONS", BOT),
-        ("ALERT_TOPIC_ARN", topic.as_str()),
-    ]))
-    .unwrap();
-    kill_switch::App::new(cfg, config)
-}
-
-async fn kill(app: &kill_switch::App, payload: Value) -> (Value, Printed) {
-    let (out, printed) = captured(kill_switch::handler(
-        app,
-        LambdaEvent::new(payload, lambda_context(Duration::from_secs(30))),
-    ))
-    .await;
+async fn kill(world: &KillSwitchWorld, payload: Value) -> (Value, Printed) {
+    let (out, printed) = captured(world.invoke(payload)).await;
     (out.unwrap(), printed)
 }
 
@@ -584,21 +430,11 @@ async fn kill(app: &kill_switch::App, payload: Value) -> (Value, Printed) {
 /// 1 after the stop and 0 after the resume, matching the function's concurrency.
 #[tokio::test]
 async fn kill_switch_logs_actions_and_emits_its_state() {
-    let account = TestAccount::new();
-    let cfg = account.sdk_config().await;
-    let app = kill_switch_app(&cfg).await;
-    let concurrency = || async {
-        aws_sdk_lambda::Client::new(&cfg)
-            .get_function_concurrency()
-            .function_name(BOT)
-            .send()
-            .await
-            .unwrap()
-            .reserved_concurrent_executions
-    };
+    let world = KillSwitchWorld::new(None, &[]).await;
+    let concurrency = || async { world.held().await.0 };
 
     let (_, printed) = kill(
-        &app,
+        &world,
         json!({"action": "stop", "reason": "bad fills", "requested_by": "alice"}),
     )
     .await;
@@ -620,7 +456,7 @@ async fn kill_switch_logs_actions_and_emits_its_state() {
     );
     assert_eq!(doc["KillSwitchStopped"], 1.0);
 
-    let (_, printed) = kill(&app, json!({"action": "status"})).await;
+    let (_, printed) = kill(&world, json!({"action": "status"})).await;
     assert_eq!(printed.decision()["verdict"], "stopped");
     assert_eq!(printed.decision()["level"], "INFO");
     assert_eq!(
@@ -629,7 +465,7 @@ async fn kill_switch_logs_actions_and_emits_its_state() {
     );
 
     let (_, printed) = kill(
-        &app,
+        &world,
         json!({"action": "resume", "reason": "fixed", "requested_by": "bob"}),
     )
     .await;
@@ -645,16 +481,10 @@ async fn kill_switch_logs_actions_and_emits_its_state() {
 /// A rejected request: a decision line saying so, no state metric (nothing was read).
 #[tokio::test]
 async fn kill_switch_logs_a_rejected_request() {
-    let account = TestAccount::new();
-    let cfg = account.sdk_config().await;
-    let app = kill_switch_app(&cfg).await;
-    let (out, printed) = captured(kill_switch::handler(
-        &app,
-        LambdaEvent::new(
-            json!({"action": "explode", "reason": "x", "requested_by": "mallory"}),
-            lambda_context(Duration::from_secs(30)),
-        ),
-    ))
+    let world = KillSwitchWorld::new(None, &[]).await;
+    let (out, printed) = captured(
+        world.invoke(json!({"action": "explode", "reason": "x", "requested_by": "mallory"})),
+    )
     .await;
     assert!(out.is_err());
     let d = printed.decision();

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use e2e::{STACK, Template, TestAccount, World};
+use e2e::{STACK, Template, TestAccount, World, letters};
 use serde_json::{Value, json};
 
 /// Parameters that switch every condition of the template on.
@@ -141,16 +141,9 @@ async fn the_kill_switch_without_pass_role_cannot_pause_the_schedule() {
         .map(|s| s["failed"].to_string())
         .unwrap_or_default();
     assert!(failed.contains("iam:PassRole"), "{stop:?}");
-    let schedule = aws_sdk_scheduler::Client::new(&world.admin)
-        .get_schedule()
-        .group_name(STACK)
-        .name(format!("{STACK}-guarded"))
-        .send()
-        .await
-        .expect("GetSchedule");
     assert_eq!(
-        schedule.state.map(|s| s.as_str().to_string()).as_deref(),
-        Some("ENABLED"),
+        world.schedule_state().await,
+        "ENABLED",
         "the schedule could not be paused"
     );
 }
@@ -160,9 +153,7 @@ async fn hooks_without_a_target_version_fail_the_deployment_and_say_why() {
     // Today's other fault: TARGET_FUNCTION without TARGET_VERSION made both hooks refuse their
     // configuration, so every deployment rolled back.
     let acct = TestAccount::new();
-    acct.control
-        .post("/_ext/clock", json!({"scale": 0.01}))
-        .await;
+    acct.control.scale_time(0.01).await;
     let template = Template::mutated_in(
         "PreTrafficHookFunction",
         "          TARGET_VERSION: !Ref GuardedFunction.Version\n",
@@ -203,9 +194,7 @@ async fn hooks_without_a_target_version_fail_the_deployment_and_say_why() {
 #[tokio::test]
 async fn a_hook_that_may_not_publish_still_reports_but_the_verdict_is_lost_and_named() {
     let acct = TestAccount::new();
-    acct.control
-        .post("/_ext/clock", json!({"scale": 0.01}))
-        .await;
+    acct.control.scale_time(0.01).await;
     let template = Template::mutated_in(
         "PreTrafficHookRole",
         "              - Sid: PublishVerdict\n                Effect: Allow\n                Action: sns:Publish\n",
@@ -231,21 +220,10 @@ async fn a_hook_that_may_not_publish_still_reports_but_the_verdict_is_lost_and_n
 
 /// The ErrorMessage attribute of each message in a queue, left in place.
 async fn peek_error_messages(cfg: &aws_config::SdkConfig, queue_url: &str) -> Vec<String> {
-    let out = aws_sdk_sqs::Client::new(cfg)
-        .receive_message()
-        .queue_url(queue_url)
-        .max_number_of_messages(10)
-        .visibility_timeout(0)
-        .message_attribute_names("All")
-        .send()
+    letters(cfg, queue_url, Some(0))
         .await
-        .expect("ReceiveMessage");
-    out.messages
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|m| {
-            m.message_attributes
-                .and_then(|a| a.get("ErrorMessage").and_then(|v| v.string_value.clone()))
-        })
+        .iter()
+        .filter(|m| m.attributes.contains_key("ErrorMessage"))
+        .map(|m| m.attribute("ErrorMessage").to_string())
         .collect()
 }

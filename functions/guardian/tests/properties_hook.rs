@@ -1,11 +1,13 @@
-//! The hook's text inputs over adversarial input (issue #12): AppSpec content (JSON or
-//! YAML, from CodeDeploy) and the smoke plan (operator config). Each parse returns a
-//! target / plan or a named error, and an error always becomes a Failed verdict to report.
+//! The hook's inputs over adversarial input (issue #12): its event (from CodeDeploy), AppSpec
+//! content (JSON or YAML, from CodeDeploy) and the smoke plan (operator config). The event
+//! parses to its two ids or is refused naming the field; the others return a target / plan
+//! or a named error, and an error always becomes a Failed verdict to report.
 
 mod common;
 
 use common::{CASES, Mutated, any_json, check, mutated_samples};
 use guardian::hook::appspec::target_from_appspec;
+use guardian::hook::event::{HookEvent, HookEventError};
 use guardian::hook::plan::SmokePlan;
 use guardian::hook::verdict::{Phase, Status, decide};
 use proptest::prelude::*;
@@ -146,3 +148,34 @@ const PLAN_KEYS: &[&str] = &[
     "matches",
     "exists",
 ];
+
+#[test]
+fn hook_events_are_parsed_or_refused_by_name() {
+    let strategy = prop_oneof![
+        3 => mutated_samples("hook-p").prop_map(|m: Mutated| {
+            let field = m.single_top_field().map(str::to_string);
+            (m.value, field)
+        }),
+        1 => any_json().prop_map(|v| (v, None)),
+    ];
+    check("hook/event", CASES, strategy, |(event, field)| {
+        match HookEvent::parse(event.clone()) {
+            Ok(ids) => {
+                prop_assert!(!ids.deployment_id.trim().is_empty());
+                prop_assert!(!ids.execution_id.trim().is_empty());
+            }
+            Err(e) => {
+                prop_assert!(matches!(e, HookEventError::BadEvent(_)));
+                let known = ["DeploymentId", "LifecycleEventHookExecutionId"];
+                if let Some(f) = field.filter(|f| known.contains(&f.as_str())) {
+                    let text = e.to_string();
+                    prop_assert!(
+                        text.contains(&f),
+                        "error for a mutated {f} does not name it: {text}"
+                    );
+                }
+            }
+        }
+        Ok(())
+    });
+}

@@ -42,9 +42,7 @@ pub struct DrillRun {
 /// Deploys the stack into `acct` and plays every step, printing as it goes. A failed deploy
 /// is the first (and only) step's failure.
 pub async fn run(acct: TestAccount) -> DrillRun {
-    acct.control
-        .post("/_ext/clock", serde_json::json!({"scale": TIME_SCALE}))
-        .await;
+    acct.control.scale_time(TIME_SCALE).await;
     println!(
         "deploying template.yaml as stack {STACK} into account {} (sam deploy: package, SAM transform, CloudFormation) ...",
         acct.id

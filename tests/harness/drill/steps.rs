@@ -152,7 +152,7 @@ impl Drill {
     async fn as_deployed(&mut self) -> Result<String, String> {
         let (live, weights) = self.world.live().await;
         let concurrency = self.world.reserved_concurrency().await;
-        let schedule = self.schedule_state().await;
+        let schedule = self.world.schedule_state().await;
         self.new_deployments().await;
         (live == "1" && weights.is_empty() && concurrency == Some(1) && schedule == "ENABLED")
             .then(|| {
@@ -166,18 +166,6 @@ impl Drill {
                     "live -> {live} {weights:?}, concurrency {concurrency:?}, schedule {schedule}"
                 )
             })
-    }
-
-    async fn schedule_state(&self) -> String {
-        aws_sdk_scheduler::Client::new(&self.world.admin)
-            .get_schedule()
-            .group_name(STACK)
-            .name(format!("{STACK}-guarded"))
-            .send()
-            .await
-            .ok()
-            .and_then(|s| s.state.map(|s| s.as_str().to_string()))
-            .unwrap_or_else(|| "?".into())
     }
 
     async fn good_build(&mut self) -> Result<String, String> {
@@ -376,20 +364,12 @@ impl Drill {
         }
     }
 
+    /// The alarm's state changes, oldest first.
     async fn alarm_history(&self, alarm: &str) -> Vec<String> {
-        let out = aws_sdk_cloudwatch::Client::new(&self.world.admin)
-            .describe_alarm_history()
-            .alarm_name(alarm)
-            .history_item_type(aws_sdk_cloudwatch::types::HistoryItemType::StateUpdate)
-            .send()
-            .await;
-        let mut items: Vec<String> = out
-            .ok()
-            .and_then(|o| o.alarm_history_items)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|i| i.history_summary)
-            .collect();
+        let kind = aws_sdk_cloudwatch::types::HistoryItemType::StateUpdate;
+        let mut items = crate::alarm_history(&self.world.admin, alarm, kind)
+            .await
+            .unwrap_or_default();
         items.reverse();
         items
     }
@@ -489,7 +469,7 @@ impl Drill {
             .await?;
         println!("  stop -> {}", preview(&stop, 400));
         let stopped = self.world.reserved_concurrency().await;
-        let schedule_stopped = self.schedule_state().await;
+        let schedule_stopped = self.world.schedule_state().await;
         let probe = crate::invoke(
             &self.world.admin,
             &self.guarded(),
@@ -514,7 +494,7 @@ impl Drill {
             .await?;
         println!("  resume -> {}", preview(&resume, 400));
         let restored = self.world.reserved_concurrency().await;
-        let schedule_resumed = self.schedule_state().await;
+        let schedule_resumed = self.world.schedule_state().await;
         self.print_alerts().await;
         if stopped == Some(0)
             && throttled
