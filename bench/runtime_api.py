@@ -110,13 +110,24 @@ class RuntimeApi:
         self.address = "127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def invoke(self, payload, timeout_s=60):
-        """Hands one event to the runtime and waits for its answer."""
+    def submit(self, payload, timeout_s=60):
+        """Queues one event for the runtime's next GET .../next without waiting. Queued before
+        the process starts, it is what Lambda does on a cold start (the invocation is waiting
+        when init ends), so the first response time is the whole cold start."""
         inv = Invocation(payload, timeout_s)
         self.pending.put(inv)
-        if not inv.done.wait(timeout_s + 5):
-            raise TimeoutError("no response within %ss" % timeout_s)
         return inv
+
+    @staticmethod
+    def wait(inv):
+        """Waits for the answer to a submitted invocation."""
+        if not inv.done.wait(inv.timeout_s + 5):
+            raise TimeoutError("no response within %ss" % inv.timeout_s)
+        return inv
+
+    def invoke(self, payload, timeout_s=60):
+        """Hands one event to the runtime and waits for its answer."""
+        return self.wait(self.submit(payload, timeout_s))
 
     def close(self):
         self.pending.put(None)

@@ -3,7 +3,8 @@
 Same env vars as the Rust function. `inspect` (default) receives up to max_messages in
 batches of 10, groups them by Lambda's ErrorCode/ErrorMessage attributes, keeps a few
 redacted samples, makes every message visible again with ChangeMessageVisibilityBatch and
-publishes the report when the queue is not empty. `redrive` re-sends (async Invoke, or
+publishes the report when the queue is not empty. `redrive` refuses a function the kill
+switch stopped (GetFunctionConcurrency), then re-sends (async Invoke, or
 SendMessageBatch to SOURCE_QUEUE_URL) and deletes only what was re-sent. This baseline
 leaves out `purge`, rate limiting and body filters; the benchmark exercises `inspect`.
 """
@@ -109,9 +110,13 @@ def inspect(request, context):
 
 
 def redrive(request, context):
-    depth = queue_depth()
     to_queue = request.get("to") == "queue"
     dry_run = bool(request.get("dry_run"))
+    if not to_queue and not dry_run:  # a stopped function would only refill the DLQ
+        concurrency = lambda_.get_function_concurrency(FunctionName=REDRIVE_FUNCTION)
+        if concurrency.get("ReservedConcurrentExecutions") == 0:
+            raise RuntimeError("%s is stopped (reserved concurrency 0): redrive refused" % REDRIVE_FUNCTION)
+    depth = queue_depth()
     max_age = request.get("max_age_seconds")
     moved, skipped, failed, keep = 0, 0, 0, []
     for batch in receive(min(int(request.get("max_messages", MAX_LIMIT)), MAX_LIMIT), context):

@@ -1,7 +1,8 @@
 """Python 3 + boto3 baseline of the pre-traffic hook (DESIGN §2), written as a user would.
 
 Same env vars as the Rust function. Resolves the target from the deployment's AppSpec
-(JSON; this baseline does not parse YAML), refuses functions outside GUARDED_FUNCTIONS,
+(GetDeployment, then GetApplicationRevision for its text; JSON, this baseline does not
+parse YAML), refuses functions outside GUARDED_FUNCTIONS,
 fails when the kill switch has set reserved concurrency 0, runs the smoke plan against the
 numbered target version, reports to CodeDeploy exactly once, then publishes the verdict.
 """
@@ -51,6 +52,12 @@ def resolve_target(deployment_id):
     info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     revision = info.get("revision", {})
     content = (revision.get("appSpecContent") or revision.get("string") or {}).get("content")
+    if not content and (revision.get("appSpecContent") or revision.get("string")):
+        # GetDeployment names an AppSpecContent revision by its sha256 only: the text comes
+        # from GetApplicationRevision, as the Rust hook does.
+        registered = codedeploy.get_application_revision(
+            applicationName=info["applicationName"], revision=revision)["revision"]
+        content = (registered.get("appSpecContent") or registered.get("string") or {}).get("content")
     if content:
         appspec = json.loads(content)
         for resource in appspec.get("Resources", []):

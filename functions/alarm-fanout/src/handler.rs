@@ -1,13 +1,11 @@
 //! What Lambda runs: normalise the event into alerts, halt trading where an alarm calls for
 //! it, publish the forwarded alerts, record what happened, answer.
 
-use std::time::Instant;
-
 use guardian::fanout::normalise;
 use guardian::fanout::outcome::outcomes;
 use guardian::fanout::outgoing::{Destinations, outgoing};
 use guardian::fanout::routing::should_forward;
-use guardian_aws::deadline::Deadline;
+use guardian_aws::invocation::Started;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 
@@ -19,8 +17,8 @@ use crate::halt::halt;
 use crate::observe;
 
 pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, FanoutError> {
-    let started = Instant::now();
-    let deadline = Deadline::from_context(&event.context);
+    let started = Started::now(&event.context);
+    let deadline = started.deadline;
     let config = &app.config;
     let mut alerts = normalise(&event.payload);
 
@@ -48,7 +46,7 @@ pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, Fano
         &publications,
         &report.undelivered,
     );
-    observe::record(&event.context.request_id, started, &outcomes);
+    observe::record(started.request_id, started.at, &outcomes);
     tracing::info!(
         alerts = total,
         forwarded = forwarded.len(),

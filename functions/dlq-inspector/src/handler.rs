@@ -1,8 +1,6 @@
 //! What Lambda runs: check the request, refuse a redrive into a stopped function, make one
 //! pass over the DLQ, then publish the report and answer with it.
 
-use std::time::Instant;
-
 use guardian::dlq::destination;
 use guardian::dlq::report::Report;
 use guardian::dlq::request::{self, Action, Destination};
@@ -10,6 +8,7 @@ use guardian::publication::Publication;
 use guardian::sns_text::{MAX_MESSAGE_BYTES, cap_body};
 use guardian_aws::deadline::Deadline;
 use guardian_aws::error::AwsCallError;
+use guardian_aws::invocation::invocation;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 
@@ -18,17 +17,6 @@ use crate::error::DlqError;
 use crate::observe::{self, Observed};
 use crate::pass;
 use crate::ports::{Functions, Ports, Topics};
-
-pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, DlqError> {
-    let started = Instant::now();
-    let mut observed = Observed::default();
-    let deadline = Deadline::from_context(&event.context);
-    // Boxed: the nested async state machines are otherwise too deep for the compiler's
-    // layout query.
-    let result = Box::pin(handle(app, &event.payload, deadline, &mut observed)).await;
-    observe::record(&event.context.request_id, started, &observed, &result);
-    result
-}
 
 pub(crate) async fn handle<P: Ports>(
     ports: &P,
@@ -71,6 +59,10 @@ pub(crate) async fn handle<P: Ports>(
             Ok(out)
         }
     }
+}
+
+pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, DlqError> {
+    invocation(app, event, handle, observe::record).await
 }
 
 /// A redrive to a function the kill switch stopped would only refill the DLQ: refuse it

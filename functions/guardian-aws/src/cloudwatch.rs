@@ -4,6 +4,7 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::AlarmType;
 
 use crate::error::AwsCallError;
+use crate::on_first_use::OnFirstUse;
 
 /// DescribeAlarms accepts at most 100 names per call.
 const NAMES_PER_CALL: usize = 100;
@@ -24,17 +25,21 @@ pub enum AlarmKind {
 
 #[derive(Debug, Clone)]
 pub struct CloudWatch {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl CloudWatch {
     pub fn new(client: Client) -> Self {
-        CloudWatch { client }
+        CloudWatch {
+            client: OnFirstUse::ready(client),
+        }
     }
 
     /// The adapter over a client built from the function's shared SDK configuration.
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
-        CloudWatch::new(Client::new(sdk))
+        CloudWatch {
+            client: OnFirstUse::from_sdk(sdk, "cloudwatch", Client::new),
+        }
     }
 
     /// The states of the alarms among `names` of one kind. Names with no alarm are simply
@@ -57,6 +62,7 @@ impl CloudWatch {
             loop {
                 let out = self
                     .client
+                    .get()
                     .describe_alarms()
                     .set_alarm_names(Some(chunk.to_vec()))
                     .alarm_types(kind.clone())

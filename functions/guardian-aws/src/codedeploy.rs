@@ -8,6 +8,7 @@ use aws_sdk_codedeploy::types::{
 };
 
 use crate::error::AwsCallError;
+use crate::on_first_use::OnFirstUse;
 
 /// A hook's verdict as CodeDeploy records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,17 +47,21 @@ pub struct InFlight {
 
 #[derive(Debug, Clone)]
 pub struct CodeDeploy {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl CodeDeploy {
     pub fn new(client: Client) -> Self {
-        CodeDeploy { client }
+        CodeDeploy {
+            client: OnFirstUse::ready(client),
+        }
     }
 
     /// The adapter over a client built from the function's shared SDK configuration.
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
-        CodeDeploy::new(Client::new(sdk))
+        CodeDeploy {
+            client: OnFirstUse::from_sdk(sdk, "codedeploy", Client::new),
+        }
     }
 
     pub async fn report_hook_status(
@@ -71,6 +76,7 @@ impl CodeDeploy {
         };
         let result = self
             .client
+            .get()
             .put_lifecycle_event_hook_execution_status()
             .deployment_id(deployment_id)
             .lifecycle_event_hook_execution_id(execution_id)
@@ -98,6 +104,7 @@ impl CodeDeploy {
     pub async fn revision(&self, deployment_id: &str) -> Result<Revision, AwsCallError> {
         let out = self
             .client
+            .get()
             .get_deployment()
             .deployment_id(deployment_id)
             .send()
@@ -146,6 +153,7 @@ impl CodeDeploy {
     ) -> Result<Revision, AwsCallError> {
         let out = self
             .client
+            .get()
             .get_application_revision()
             .application_name(application)
             .revision(location)
@@ -174,6 +182,7 @@ impl CodeDeploy {
     ) -> Result<Vec<InFlight>, AwsCallError> {
         let out = self
             .client
+            .get()
             .list_deployments()
             .application_name(application)
             .deployment_group_name(group)
@@ -189,6 +198,7 @@ impl CodeDeploy {
         for id in out.deployments.unwrap_or_default() {
             let info = self
                 .client
+                .get()
                 .get_deployment()
                 .deployment_id(&id)
                 .send()
@@ -213,6 +223,7 @@ impl CodeDeploy {
         auto_rollback: bool,
     ) -> Result<(), AwsCallError> {
         self.client
+            .get()
             .stop_deployment()
             .deployment_id(deployment_id)
             .auto_rollback_enabled(auto_rollback)

@@ -7,6 +7,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, LogType};
 
 use crate::error::AwsCallError;
+use crate::on_first_use::OnFirstUse;
 use guardian::invoke::InvokeOutcome;
 
 /// Lambda's maximum function timeout.
@@ -14,17 +15,21 @@ const SYNC_INVOKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(15
 
 #[derive(Debug, Clone)]
 pub struct Lambda {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl Lambda {
     pub fn new(client: Client) -> Self {
-        Lambda { client }
+        Lambda {
+            client: OnFirstUse::ready(client),
+        }
     }
 
     /// The adapter over a client built from the function's shared SDK configuration.
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
-        Lambda::new(Client::new(sdk))
+        Lambda {
+            client: OnFirstUse::from_sdk(sdk, "lambda", Client::new),
+        }
     }
 
     /// Synchronous invoke of `function` at `qualifier` (a version number or alias), with the
@@ -37,6 +42,7 @@ impl Lambda {
     ) -> Result<InvokeOutcome, AwsCallError> {
         let out = self
             .client
+            .get()
             .invoke()
             .function_name(function)
             .set_qualifier(qualifier.map(str::to_string))
@@ -75,6 +81,7 @@ impl Lambda {
         payload: &[u8],
     ) -> Result<(), AwsCallError> {
         self.client
+            .get()
             .invoke()
             .function_name(function)
             .set_qualifier(qualifier.map(str::to_string))
@@ -90,6 +97,7 @@ impl Lambda {
     pub async fn reserved_concurrency(&self, function: &str) -> Result<Option<i32>, AwsCallError> {
         let out = self
             .client
+            .get()
             .get_function_concurrency()
             .function_name(function)
             .send()
@@ -114,6 +122,7 @@ impl Lambda {
         n: i32,
     ) -> Result<(), AwsCallError> {
         self.client
+            .get()
             .put_function_concurrency()
             .function_name(function)
             .reserved_concurrent_executions(n)
@@ -126,6 +135,7 @@ impl Lambda {
     /// Removes the function's reservation: it draws on the account's unreserved pool again.
     pub async fn delete_reserved_concurrency(&self, function: &str) -> Result<(), AwsCallError> {
         self.client
+            .get()
             .delete_function_concurrency()
             .function_name(function)
             .send()
@@ -138,6 +148,7 @@ impl Lambda {
     pub async fn function_tags(&self, function: &str) -> Result<FunctionTags, AwsCallError> {
         let out = self
             .client
+            .get()
             .get_function()
             .function_name(function)
             .send()
@@ -167,6 +178,7 @@ impl Lambda {
     ) -> Result<(), AwsCallError> {
         let tags: HashMap<String, String> = tags.clone().into_iter().collect();
         self.client
+            .get()
             .tag_resource()
             .resource(arn)
             .set_tags(Some(tags))
@@ -179,6 +191,7 @@ impl Lambda {
     /// Removes the tags `keys` from the resource `arn`, all in one call.
     pub async fn untag(&self, arn: &str, keys: &[&str]) -> Result<(), AwsCallError> {
         self.client
+            .get()
             .untag_resource()
             .resource(arn)
             .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))

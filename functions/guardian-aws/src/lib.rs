@@ -7,13 +7,22 @@ pub mod clients;
 pub mod deadline;
 pub mod decision;
 pub mod error;
+pub mod init_trace;
+pub mod invocation;
 pub mod metrics;
+mod on_first_use;
 pub mod telemetry;
 
-// One adapter per service.
+// One adapter per service, each behind the feature of the same name.
+#[cfg(feature = "cloudwatch")]
 pub mod cloudwatch;
+#[cfg(feature = "codedeploy")]
 pub mod codedeploy;
+#[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "scheduler")]
 pub mod scheduler;
+#[cfg(feature = "sns")]
 pub mod sns;
+#[cfg(feature = "sqs")]
 pub mod sqs;

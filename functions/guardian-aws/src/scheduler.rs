@@ -4,6 +4,7 @@ use aws_sdk_scheduler::Client;
 use aws_sdk_scheduler::types::ScheduleState;
 
 use crate::error::AwsCallError;
+use crate::on_first_use::OnFirstUse;
 
 /// What setting a schedule's state did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,17 +16,21 @@ pub enum StateChange {
 
 #[derive(Debug, Clone)]
 pub struct Scheduler {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl Scheduler {
     pub fn new(client: Client) -> Self {
-        Scheduler { client }
+        Scheduler {
+            client: OnFirstUse::ready(client),
+        }
     }
 
     /// The adapter over a client built from the function's shared SDK configuration.
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
-        Scheduler::new(Client::new(sdk))
+        Scheduler {
+            client: OnFirstUse::from_sdk(sdk, "scheduler", Client::new),
+        }
     }
 
     /// Enables or disables the schedule `name` in `group` (`None`: the default group).
@@ -39,6 +44,7 @@ impl Scheduler {
     ) -> Result<StateChange, AwsCallError> {
         let current = self
             .client
+            .get()
             .get_schedule()
             .name(name)
             .set_group_name(group.map(str::to_string))
@@ -54,6 +60,7 @@ impl Scheduler {
             return Ok(StateChange::AlreadySo);
         }
         self.client
+            .get()
             .update_schedule()
             .name(name)
             .set_group_name(current.group_name.or(group.map(str::to_string)))
@@ -77,6 +84,7 @@ impl Scheduler {
     pub async fn is_enabled(&self, group: Option<&str>, name: &str) -> Result<bool, AwsCallError> {
         let current = self
             .client
+            .get()
             .get_schedule()
             .name(name)
             .set_group_name(group.map(str::to_string))

@@ -6,6 +6,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
 use crate::error::AwsCallError;
+use crate::on_first_use::OnFirstUse;
 use guardian::publication::Publication;
 use guardian::sns_text::safe_subject;
 
@@ -21,23 +22,28 @@ pub struct RejectedEntry {
 
 #[derive(Debug, Clone)]
 pub struct Sns {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl Sns {
     pub fn new(client: Client) -> Self {
-        Sns { client }
+        Sns {
+            client: OnFirstUse::ready(client),
+        }
     }
 
     /// The adapter over a client built from the function's shared SDK configuration.
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
-        Sns::new(Client::new(sdk))
+        Sns {
+            client: OnFirstUse::from_sdk(sdk, "sns", Client::new),
+        }
     }
 
     /// Publishes one message; returns its message id.
     pub async fn publish(&self, topic_arn: &str, p: &Publication) -> Result<String, AwsCallError> {
         let out = self
             .client
+            .get()
             .publish()
             .topic_arn(topic_arn)
             .set_subject(p.subject.as_deref().map(safe_subject))
@@ -57,7 +63,7 @@ impl Sns {
         topic_arn: &str,
         entries: &[(String, Publication)],
     ) -> Result<Vec<RejectedEntry>, AwsCallError> {
-        let mut request = self.client.publish_batch().topic_arn(topic_arn);
+        let mut request = self.client.get().publish_batch().topic_arn(topic_arn);
         for (id, p) in entries {
             let entry = PublishBatchRequestEntry::builder()
                 .id(id)

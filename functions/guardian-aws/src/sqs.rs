@@ -11,6 +11,7 @@ use aws_sdk_sqs::types::{
 };
 
 use crate::error::AwsCallError;
+use crate::on_first_use::OnFirstUse;
 use guardian::queue::{QueueDepth, ReceivedMessage};
 
 /// SQS's limit for one batch call and for one receive.
@@ -35,22 +36,27 @@ pub struct BatchEntryFailure {
 
 #[derive(Debug, Clone)]
 pub struct Sqs {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl Sqs {
     pub fn new(client: Client) -> Self {
-        Sqs { client }
+        Sqs {
+            client: OnFirstUse::ready(client),
+        }
     }
 
     /// The adapter over a client built from the function's shared SDK configuration.
     pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
-        Sqs::new(Client::new(sdk))
+        Sqs {
+            client: OnFirstUse::from_sdk(sdk, "sqs", Client::new),
+        }
     }
 
     pub async fn depth(&self, queue_url: &str) -> Result<QueueDepth, AwsCallError> {
         let out = self
             .client
+            .get()
             .get_queue_attributes()
             .queue_url(queue_url)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
@@ -85,6 +91,7 @@ impl Sqs {
     ) -> Result<Vec<ReceivedMessage>, AwsCallError> {
         let out = self
             .client
+            .get()
             .receive_message()
             .queue_url(queue_url)
             .max_number_of_messages(max.clamp(1, MAX_BATCH) as i32)
@@ -125,6 +132,7 @@ impl Sqs {
             .collect::<Result<Vec<_>, _>>()?;
         let out = self
             .client
+            .get()
             .change_message_visibility_batch()
             .queue_url(queue_url)
             .set_entries(Some(entries))
@@ -153,6 +161,7 @@ impl Sqs {
             .collect::<Result<Vec<_>, _>>()?;
         let out = self
             .client
+            .get()
             .delete_message_batch()
             .queue_url(queue_url)
             .set_entries(Some(entries))
@@ -181,6 +190,7 @@ impl Sqs {
             .collect::<Result<Vec<_>, _>>()?;
         let out = self
             .client
+            .get()
             .send_message_batch()
             .queue_url(queue_url)
             .set_entries(Some(entries))

@@ -1,9 +1,8 @@
 //! What Lambda runs: parse the request, then stop, resume or report the status.
 
-use std::time::Instant;
-
 use guardian::killswitch::request::{self, Action, Parsed};
 use guardian_aws::deadline::Deadline;
+use guardian_aws::invocation::invocation;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 
@@ -13,17 +12,6 @@ use crate::guarded::Guarded;
 use crate::observe::{self, Observed};
 use crate::ports::Ports;
 use crate::{resume, status, stop};
-
-pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, KillSwitchError> {
-    let started = Instant::now();
-    let mut observed = Observed::default();
-    let deadline = Deadline::from_context(&event.context);
-    // Boxed: the nested async state machines are otherwise too deep for the compiler's
-    // layout query.
-    let result = Box::pin(handle(app, &event.payload, deadline, &mut observed)).await;
-    observe::record(&event.context.request_id, started, &observed, &result);
-    result
-}
 
 pub(crate) async fn handle<P: Ports>(
     ports: &P,
@@ -69,4 +57,8 @@ pub(crate) async fn handle<P: Ports>(
     let answer = outcome.to_json();
     observed.outcome = Some(outcome);
     Ok(answer)
+}
+
+pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, KillSwitchError> {
+    invocation(app, event, handle, observe::record).await
 }

@@ -2,11 +2,9 @@
 //! cannot test or publish, but it still reports Failed, so a deployment never hangs on a
 //! hook that cannot start. The invocation then fails loudly with the configuration problem.
 
-use std::time::Instant;
-
 use guardian::hook::event::HookEvent;
 use guardian_aws::codedeploy::{CodeDeploy, HookStatus, Reported};
-use guardian_aws::deadline::Deadline;
+use guardian_aws::invocation::Started;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 
@@ -19,16 +17,15 @@ pub async fn misconfigured(
     problem: &str,
     event: LambdaEvent<Value>,
 ) -> Result<Value, HookError> {
-    let started = Instant::now();
     let (payload, context) = event.into_parts();
+    let started = Started::now(&context);
     let ids = HookEvent::parse(payload)?;
-    let deadline = Deadline::from_context(&context);
     let reported = report_once(
         codedeploy,
         &ids.deployment_id,
         &ids.execution_id,
         HookStatus::Failed,
-        deadline,
+        started.deadline,
     )
     .await;
     let outcome = match reported {
@@ -37,8 +34,8 @@ pub async fn misconfigured(
         Err(e) => format!("could not report Failed either ({e})"),
     };
     let invocation = Invocation {
-        request_id: Some(&context.request_id),
-        started,
+        request_id: Some(started.request_id),
+        started: started.at,
     };
     invocation.misconfigured(&ids, &format!("misconfigured: {problem}; {outcome}"));
     Err(HookError::Misconfigured {

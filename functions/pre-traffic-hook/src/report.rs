@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
-use guardian_aws::codedeploy::{CodeDeploy, HookStatus, Reported};
+use guardian_aws::codedeploy::{HookStatus, Reported};
 use guardian_aws::deadline::{DEADLINE_REACHED, Deadline};
 use guardian_aws::error::AwsCallError;
+
+use crate::ports::HookStatuses;
 
 /// Kept free at the very end of the invocation so the handler can still return.
 const FINAL_MARGIN: Duration = Duration::from_millis(200);
@@ -17,7 +19,7 @@ const ROUNDS: u32 = 3;
 /// the adapter turns into `AlreadyCompleted`), so a retry after a lost response cannot
 /// record twice.
 pub async fn report_once(
-    codedeploy: &CodeDeploy,
+    codedeploy: &impl HookStatuses,
     deployment_id: &str,
     execution_id: &str,
     status: HookStatus,

@@ -3,7 +3,7 @@
 //! Reporting comes first: a failed publish never changes or delays the report.
 
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
 use guardian::hook::event::HookEvent;
@@ -13,9 +13,9 @@ use guardian_aws::deadline::Deadline;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::App;
 use crate::error::HookError;
 use crate::observe::Invocation;
+use crate::ports::{Alerts, Ports};
 use crate::report::report_once;
 
 /// Time kept free before the deadline for publishing the verdict: the report has already
@@ -35,25 +35,9 @@ struct HookAnswer<'a> {
 /// Runs `work` (the verdict) guarded against panics and the deadline, then reports, publishes
 /// and answers. The handler's second half, with the verdict work as a parameter: the seam
 /// through which any work, a panicking or a never-ending one included, is proven to end in
-/// exactly one report.
-pub async fn conclude<F>(
-    app: &App,
-    ids: &HookEvent,
-    deadline: Deadline,
-    work: F,
-) -> Result<Value, HookError>
-where
-    F: Future<Output = Result<Verdict, HookError>>,
-{
-    let invocation = Invocation {
-        request_id: None,
-        started: Instant::now(),
-    };
-    conclude_invocation(app, ids, invocation, deadline, work).await
-}
-
-pub(crate) async fn conclude_invocation<F>(
-    app: &App,
+/// exactly one report (see the tests).
+pub(crate) async fn conclude<P: Ports, F>(
+    ports: &P,
     ids: &HookEvent,
     invocation: Invocation<'_>,
     deadline: Deadline,
@@ -62,7 +46,7 @@ pub(crate) async fn conclude_invocation<F>(
 where
     F: Future<Output = Result<Verdict, HookError>>,
 {
-    let cfg = &app.config;
+    let cfg = ports.config();
     let failed = |reason: String| {
         decide(
             cfg.phase,
@@ -94,7 +78,7 @@ where
         HookStatus::Failed
     };
     let reported = report_once(
-        &app.codedeploy,
+        ports.codedeploy(),
         &ids.deployment_id,
         &ids.execution_id,
         status,
@@ -117,7 +101,7 @@ where
         .call(
             PUBLISH_MARGIN,
             "Publish",
-            app.sns.publish(&cfg.alert_topic_arn, &publication),
+            ports.sns().publish(&cfg.alert_topic_arn, &publication),
         )
         .await
         .inspect_err(|e| {
@@ -162,14 +146,4 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn panic_messages_are_kept() {
-        let caught = std::panic::catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
-        assert_eq!(panic_text(&*caught), "boom 7");
-        let opaque = std::panic::catch_unwind(|| std::panic::panic_any(7u8)).unwrap_err();
-        assert_eq!(panic_text(&*opaque), "no message");
-    }
-}
+mod tests;
