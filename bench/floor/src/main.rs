@@ -6,20 +6,9 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::Value;
 
-fn main() -> Result<(), Error> {
-    let rt = if std::env::var("EXP_RT").as_deref() == Ok("multi") {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    };
-    rt.block_on(amain())
-}
-
-async fn amain() -> Result<(), Error> {
+// The runtime the functions use (`#[tokio::main(flavor = "current_thread")]`).
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
     mark("runtime");
     mark("handler");
     run(service_fn(|event: LambdaEvent<Value>| async move {
