@@ -131,6 +131,22 @@ async fn every_sample_reaches_the_expected_topic_with_attributes_and_bodies() {
             "[INFO] Deployment d-ABCDEF124 SUCCESS: trading-bot-live",
         ),
         (
+            "fanout-sns-codedeploy-trigger.json",
+            "critical",
+            "codedeploy:trading-bot/trading-bot-live",
+            "FAILURE",
+            "codedeploy",
+            "[CRITICAL] Deployment d-75I7MBT7C FAILURE: trading-bot-live",
+        ),
+        (
+            "fanout-sns-plain-text.json",
+            "warning",
+            "unparsed",
+            "UNKNOWN",
+            "unparsed",
+            "[WARNING] Exchange API degraded: order latency above 2 s",
+        ),
+        (
             "fanout-garbage.json",
             "warning",
             "unparsed",

@@ -100,37 +100,16 @@ impl Decision<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use lambda_runtime::tracing::subscriber::filter::LevelFilter;
     use serde_json::Value;
 
     use super::*;
-    use crate::telemetry::{LogFormat, subscriber};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::telemetry::{LogFormat, captured_lines};
 
     fn logged(decision: &Decision<'_>) -> Value {
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let sub = subscriber(LogFormat::Json, LevelFilter::INFO, "", move || {
-            writer.clone()
-        });
-        tracing::subscriber::with_default(sub, || decision.log());
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(text.lines().count(), 1, "{text}");
-        serde_json::from_str(text.trim()).unwrap()
+        let lines = captured_lines(LogFormat::Json, LevelFilter::INFO, || decision.log());
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        serde_json::from_str(lines[0].trim()).unwrap()
     }
 
     #[test]

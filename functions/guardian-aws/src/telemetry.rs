@@ -121,11 +121,15 @@ impl Visit for DocumentField {
     fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
 }
 
+/// What the production subscriber prints while `log` runs, line by line (for tests of
+/// what a deployed function would print).
 #[cfg(test)]
-mod tests {
+pub(crate) fn captured_lines(
+    format: LogFormat,
+    level: LevelFilter,
+    log: impl FnOnce(),
+) -> Vec<String> {
     use std::sync::{Arc, Mutex};
-
-    use super::*;
 
     #[derive(Clone, Default)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -140,28 +144,29 @@ mod tests {
         }
     }
 
-    fn lines(buffer: &Buffer) -> Vec<String> {
-        let bytes = buffer.0.lock().unwrap().clone();
-        String::from_utf8(bytes)
-            .unwrap()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let sub = subscriber(format, level, "", move || writer.clone());
+    tracing::subscriber::with_default(sub, log);
+    let bytes = buffer.0.lock().unwrap().clone();
+    String::from_utf8(bytes)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn emf_lines_are_bare_documents_even_above_the_log_level() {
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let sub = subscriber(LogFormat::Json, LevelFilter::WARN, "", move || {
-            writer.clone()
-        });
-        tracing::subscriber::with_default(sub, || {
+        let lines = captured_lines(LogFormat::Json, LevelFilter::WARN, || {
             tracing::info!(emf = "ignored", "an info line below WARN");
             tracing::warn!(answer = 42, "a warning");
             tracing::info!(target: EMF_TARGET, emf = r#"{"_aws":{}}"#);
         });
-        let lines = lines(&buffer);
         assert_eq!(lines.len(), 2, "{lines:?}");
         let warning: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!(warning["answer"], 42, "fields at the top level: {warning}");
@@ -171,16 +176,10 @@ mod tests {
 
     #[test]
     fn text_format_keeps_emf_out_of_log_lines() {
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let sub = subscriber(LogFormat::Text, LevelFilter::INFO, "", move || {
-            writer.clone()
-        });
-        tracing::subscriber::with_default(sub, || {
+        let lines = captured_lines(LogFormat::Text, LevelFilter::INFO, || {
             tracing::info!(target: EMF_TARGET, emf = r#"{"_aws":{}}"#);
             tracing::info!("hello");
         });
-        let lines = lines(&buffer);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[0], r#"{"_aws":{}}"#);
         assert!(lines[1].contains("hello") && !lines[1].contains("_aws"));
