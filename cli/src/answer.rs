@@ -6,6 +6,13 @@ use serde_json::Value;
 use crate::exit::Exit;
 use crate::style::Style;
 
+/// The human summary of an answer and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub text: String,
+    pub exit: Exit,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
     Value(Value),
@@ -61,6 +68,26 @@ pub fn error_exit(error_type: &str) -> Exit {
 }
 
 /// The human lines for a function's error.
+/// The function's answer, or, when it raised an error instead, that error's summary
+/// (`who`: the function, as the summary names it).
+pub fn value_or_summary<'a>(
+    answer: &'a Answer,
+    who: &str,
+    me: &str,
+    style: Style,
+) -> Result<&'a Value, Summary> {
+    match answer {
+        Answer::Value(v) => Ok(v),
+        Answer::Error {
+            error_type,
+            message,
+        } => Err(Summary {
+            text: render_error(who, error_type, message, me, style),
+            exit: error_exit(error_type),
+        }),
+    }
+}
+
 pub fn render_error(who: &str, error_type: &str, message: &str, me: &str, style: Style) -> String {
     let exit = error_exit(error_type);
     let message = crate::error::one_line(message);

@@ -129,17 +129,9 @@ impl Outcome {
 const BODY_CHARS: usize = 160;
 
 pub fn summarize(action: Action, answer: &Answer, me: &str, style: Style) -> Summary {
-    let value = match answer {
-        Answer::Value(v) => v,
-        Answer::Error {
-            error_type,
-            message,
-        } => {
-            return Summary {
-                text: answer::render_error("DLQ inspector", error_type, message, me, style),
-                exit: answer::error_exit(error_type),
-            };
-        }
+    let value = match answer::value_or_summary(answer, "DLQ inspector", me, style) {
+        Ok(value) => value,
+        Err(summary) => return summary,
     };
     let report: Report = serde_json::from_value(value.clone()).unwrap_or_default();
     let exit = exit_for(action, &report);

@@ -92,12 +92,7 @@ pub struct Extras {
     pub dlq_name: Option<String>,
 }
 
-/// The human summary and the exit code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub text: String,
-    pub exit: Exit,
-}
+pub use crate::answer::Summary;
 
 /// `me`: how to run this CLI again against the same guardian (for the "next" lines).
 pub fn summarize(
@@ -107,17 +102,9 @@ pub fn summarize(
     me: &str,
     style: Style,
 ) -> Summary {
-    let value = match answer {
-        Answer::Value(v) => v,
-        Answer::Error {
-            error_type,
-            message,
-        } => {
-            return Summary {
-                text: answer::render_error("kill switch", error_type, message, me, style),
-                exit: answer::error_exit(error_type),
-            };
-        }
+    let value = match answer::value_or_summary(answer, "kill switch", me, style) {
+        Ok(value) => value,
+        Err(summary) => return summary,
     };
     let reply: Reply = serde_json::from_value(value.clone()).unwrap_or_default();
     let exit = exit_for(action, &reply, extras);

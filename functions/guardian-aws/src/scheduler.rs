@@ -1,6 +1,7 @@
 //! EventBridge Scheduler: pausing and resuming a schedule.
 
 use aws_sdk_scheduler::Client;
+use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_scheduler::types::ScheduleState;
 
 use crate::error::AwsCallError;
@@ -42,15 +43,7 @@ impl Scheduler {
         name: &str,
         enabled: bool,
     ) -> Result<StateChange, AwsCallError> {
-        let current = self
-            .client
-            .get()
-            .get_schedule()
-            .name(name)
-            .set_group_name(group.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| AwsCallError::from_sdk("GetSchedule", e))?;
+        let current = self.get(group, name).await?;
         let wanted = if enabled {
             ScheduleState::Enabled
         } else {
@@ -80,17 +73,24 @@ impl Scheduler {
         Ok(StateChange::Changed)
     }
 
-    /// Whether the schedule is enabled.
-    pub async fn is_enabled(&self, group: Option<&str>, name: &str) -> Result<bool, AwsCallError> {
-        let current = self
-            .client
+    async fn get(
+        &self,
+        group: Option<&str>,
+        name: &str,
+    ) -> Result<GetScheduleOutput, AwsCallError> {
+        self.client
             .get()
             .get_schedule()
             .name(name)
             .set_group_name(group.map(str::to_string))
             .send()
             .await
-            .map_err(|e| AwsCallError::from_sdk("GetSchedule", e))?;
+            .map_err(|e| AwsCallError::from_sdk("GetSchedule", e))
+    }
+
+    /// Whether the schedule is enabled.
+    pub async fn is_enabled(&self, group: Option<&str>, name: &str) -> Result<bool, AwsCallError> {
+        let current = self.get(group, name).await?;
         Ok(current.state != Some(ScheduleState::Disabled))
     }
 }
