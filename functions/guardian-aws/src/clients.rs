@@ -120,7 +120,9 @@ pub async fn load(settings: &SdkSettings, env: &Env) -> SdkConfig {
 /// Debian build machine 146 more files, on `provided.al2023` the same bundle again), all
 /// parsed, measured at 4 ms more than these (docs/PERFORMANCE.md). `SSL_CERT_FILE` or
 /// `SSL_CERT_DIR` in the environment still select the system store (and they narrow it
-/// to what they name), for a private endpoint signed by a private CA.
+/// to what they name), for a private endpoint signed by a private CA. Lambda sets neither
+/// (Lambda guide, "Defined runtime environment variables"), so on Lambda the compiled-in
+/// roots apply unless the template sets one.
 pub fn lambda_roots(env: &Env) -> TrustStore {
     if env.optional("SSL_CERT_FILE").is_some() || env.optional("SSL_CERT_DIR").is_some() {
         return TrustStore::default();
@@ -140,7 +142,8 @@ fn compiled_in_pem() -> String {
 }
 
 /// Lambda puts the region (`AWS_REGION`) and the role's credentials (`AWS_ACCESS_KEY_ID`,
-/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) in the environment. When they are there,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) in the environment (Lambda guide, "Defined
+/// runtime environment variables"; the emulator sets the same, tests/moto_ext/README.md). When they are there,
 /// the loader is given them directly, which is what the standard chains would find first
 /// anyway, but without building those chains at cold start (their profile, web-identity,
 /// container and IMDS providers). Whatever is missing still comes from the standard chain
