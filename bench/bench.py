@@ -12,6 +12,9 @@ Lambda Runtime API (bench/runtime_api.py), against the local AWS emulator
   * AWS API calls per unit of work, counted by the emulator (/_ext/calls),
   * the init breakdown of the Rust functions: extra runs with BENCH_INIT_TRACE=1, where main
     prints a timestamp at the end of every init phase (guardian_aws::init_trace),
+  * what the first call's TLS handshake adds to the cold total: extra cold starts against the
+    emulator's HTTPS listener and, interleaved, the same server without TLS, both trusting the
+    same private CA (bench/tls.py), so the handshake is the only difference,
 and (from bench/run) the stripped arm64 bootstrap and its zip. The floor is the least a
 function can do (bench/floor: lambda_runtime, no SDK; bench/baseline/floor.py: no boto3);
 every function is also given as its overhead above the floor of its language. Runs of Rust
@@ -38,6 +41,7 @@ import boto3
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 from runtime_api import RuntimeApi  # noqa: E402
+import tls  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -53,10 +57,16 @@ TRACE_VAR = "BENCH_INIT_TRACE"
 # ---------------------------------------------------------------- emulator and accounts
 
 class Emulator:
-    def __init__(self, python):
-        self.proc = subprocess.Popen(
-            [python, str(ROOT / "tests/moto_ext/server.py"), "--port", "0", "--exit-with-parent"],
-            stdout=subprocess.PIPE, stderr=open(OUT / "emulator.log", "w"), text=True)
+    """The emulator on HTTP and, with `tls_material` (bench/tls.py), also on HTTPS."""
+
+    def __init__(self, python, tls_material=None):
+        command = [python, str(ROOT / "tests/moto_ext/server.py"), "--port", "0", "--exit-with-parent"]
+        if tls_material:
+            command += ["--tls-cert", str(tls_material["cert"]), "--tls-key", str(tls_material["key"])]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=open(OUT / "emulator.log", "w"),
+                                     text=True)
+        # the HTTPS listener and the same server without TLS (keep-alive both, as AWS)
+        self.tls_url, self.plain_url = self.proc.stdout.readline().split()[1:3] if tls_material else (None, None)
         line = self.proc.stdout.readline()
         if not line.startswith("READY "):
             sys.exit("the emulator did not start; see target/bench/emulator.log")
@@ -65,6 +75,10 @@ class Emulator:
     def calls(self, account):
         with urllib.request.urlopen("%s/_ext/calls?account=%s" % (self.url, account)) as r:
             return json.load(r)
+
+    def tls_connections(self):
+        with urllib.request.urlopen("%s/_ext/tls" % self.url) as r:
+            return json.load(r)["connections"]
 
 
 class Account:
@@ -290,13 +304,14 @@ SCENARIOS = {FLOOR: Floor, "pre-traffic-hook": Hook, "alarm-fanout": Fanout, "dl
 
 # ---------------------------------------------------------------- running one cold start
 
-def process_env(account_env, function_env, api, name, lang, trace=False):
+def process_env(account_env, function_env, api, name, lang, trace=False, transport=None):
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": ":UTC",
            "AWS_LAMBDA_RUNTIME_API": api.address, "AWS_LAMBDA_FUNCTION_NAME": name,
            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + name, "AWS_LAMBDA_LOG_STREAM_NAME": "bench"}
     env.update(account_env)
     env.update(function_env)
+    env.update(transport or {})
     if trace:
         env[TRACE_VAR] = "1"
     if lang == "python":
@@ -313,11 +328,12 @@ def peak_rss_kib(pid):
     return None
 
 
-def one_run(scenario, fn_env, command, name, lang, events, log, count_calls, trace=False):
+def one_run(scenario, fn_env, command, name, lang, events, log, count_calls, trace=False, transport=None):
     """Starts the process with the first event already waiting, delivers the rest in order,
-    returns the measurements. `trace`: BENCH_INIT_TRACE=1, and the init phases it prints."""
+    returns the measurements. `trace`: BENCH_INIT_TRACE=1, and the init phases it prints;
+    `transport`: environment choosing the endpoint and the roots (TLS runs)."""
     api = RuntimeApi(scenario.acct.arn("lambda", "function:" + name))
-    env = process_env(scenario.acct.env(), fn_env, api, name, lang, trace)
+    env = process_env(scenario.acct.env(), fn_env, api, name, lang, trace, transport)
     before = scenario.acct.calls() if count_calls else None
     first = api.submit(events[0][1])
     stderr = tempfile.TemporaryFile() if trace else log
@@ -450,11 +466,15 @@ def main():
     parser.add_argument("--languages", default="rust,python", help="for trying the driver out; the table needs both")
     parser.add_argument("--no-trace", action="store_true",
                         help="skip the extra Rust runs with %s=1 (the init breakdown)" % TRACE_VAR)
+    parser.add_argument("--tls-runs", type=int, default=10,
+                        help="extra cold starts per function and language over HTTPS and, interleaved, HTTP "
+                             "with the same roots (0 skips the TLS table)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "logs").mkdir(exist_ok=True)
     python = sys.executable
-    emulator = Emulator(python)
+    material = tls.write_material(OUT / "tls") if args.tls_runs else None
+    emulator = Emulator(python, material)
     count = 1 + args.warm + (1 + args.warm) % 2  # kill switch: an even count ends each run running again
     load_at_start = "%.2f %.2f %.2f" % os.getloadavg()
     results = {"machine": {}, "runs": args.runs, "invocations_per_run": count, "functions": {}}
@@ -481,6 +501,7 @@ def main():
                     with open(OUT / "logs" / ("%s-rust-traced.log" % name), "w" if run == 0 else "a") as log:
                         traced.append(one_run(entry["scenario"], entry["env"], commands["rust"], name, "rust",
                                               entry["scenario"].events(2), log, count_calls=False, trace=True))
+            handshake = transport_runs(args.tls_runs, emulator, material, per_lang, commands, name)
         except (RuntimeError, TimeoutError) as e:  # measure the others, say why this one is missing
             print("  NOT MEASURED: %s" % e, flush=True)
             results["functions"][name] = {"error": str(e)}
@@ -488,6 +509,8 @@ def main():
         results["functions"][name] = {lang: aggregate(entry["runs"], name, lang) for lang, entry in per_lang.items()}
         if traced:
             results["functions"][name]["breakdown"] = breakdown(traced)
+        if handshake:
+            results["functions"][name]["tls"] = handshake
         results["functions"][name]["unit"] = SCENARIOS[name].unit
         results["functions"][name]["minimum"] = SCENARIOS[name].minimum
     results["machine"] = dict(machine(), load_at_start=load_at_start)
@@ -498,6 +521,37 @@ def main():
     (OUT / "table.md").write_text(table)
     print()
     print(table)
+
+
+def transport_runs(count, emulator, material, per_lang, commands, name):
+    """{lang: {"http"|"https": {"total", "first"}, "handshakes"}}: `count` cold starts per
+    language over each transport (the emulator's keep-alive listeners, with and without TLS),
+    interleaved, trusting only the bench CA in both (Rust: SSL_CERT_FILE; Python:
+    AWS_CA_BUNDLE), so their difference is what TLS itself adds to the first invocation."""
+    if not count:
+        return None
+    trust = {"SSL_CERT_FILE": str(material["ca"]), "AWS_CA_BUNDLE": str(material["ca"])}
+    transports = {"http": dict(trust, AWS_ENDPOINT_URL=emulator.plain_url),
+                  "https": dict(trust, AWS_ENDPOINT_URL=emulator.tls_url)}
+    runs = {lang: {t: [] for t in transports} for lang in commands}
+    handshakes = {lang: [] for lang in commands}  # connections the HTTPS listener accepted per cold start
+    for run in range(count):
+        for lang in commands:
+            entry = per_lang[lang]
+            for t, transport in transports.items():
+                before = emulator.tls_connections()
+                path = OUT / "logs" / ("%s-%s-%s.log" % (name, lang, t))
+                with open(path, "w" if run == 0 else "a") as log:
+                    runs[lang][t].append(one_run(entry["scenario"], entry["env"], commands[lang], name, lang,
+                                                 entry["scenario"].events(2), log, count_calls=False,
+                                                 transport=transport))
+                if t == "https":
+                    handshakes[lang].append(emulator.tls_connections() - before)
+    return {lang: dict({t: {"total": summary([r["total"] for r in rs]),
+                            "first": summary([r["invocations"][0][1] for r in rs]),
+                            "failures": [f for r in rs for f in r["failures"]]} for t, rs in by_t.items()},
+                       handshakes=statistics.median(handshakes[lang]))
+            for lang, by_t in runs.items()}
 
 
 def aggregate(runs, name, lang):
@@ -595,7 +649,7 @@ def render(results):
         for lang in ("rust", "python"):
             if r[lang]["failures"]:
                 lines.append("| %s | FAILED invocations (%s) | %d | | |" % (name, lang, len(r[lang]["failures"])))
-    lines += [""] + init_breakdown(results) + [""] + goals(results)
+    lines += [""] + init_breakdown(results) + [""] + tls_table(results) + [""] + goals(results)
     m = results["machine"]
     lines.append("")
     lines.append("Medians [p10–p90] over %d cold starts per function and language (%d invocations each; warm = "
@@ -635,6 +689,30 @@ def init_breakdown(results):
     if failed:
         out.append("")
         out.append("FAILED invocations in traced runs: %s" % ", ".join("%s %d" % kv for kv in failed.items()))
+    return out
+
+
+def tls_table(results):
+    """The first call's TLS handshake: cold total and first invocation over HTTPS vs HTTP."""
+    measured = {n: r["tls"] for n, r in results["functions"].items() if "tls" in r}
+    if not measured:
+        return []
+    runs = sorted({by_t[t]["total"]["n"] for m in measured.values() for by_t in m.values() for t in ("http", "https")})
+    out = ["The first call's TLS handshake (median ms over %s cold starts per function, language and transport; "
+           "both transports trust only the bench CA; all services share the emulator's one endpoint):"
+           % "/".join(map(str, runs)), "",
+           "| function | language | cold total HTTP | cold total HTTPS | TLS adds | handshakes (2 invocations) "
+           "| first invocation HTTP → HTTPS |",
+           "|---|---|---|---|---|---|---|"]
+    for name, m in measured.items():
+        for lang, by_t in m.items():
+            http, https = by_t["http"], by_t["https"]
+            failed = len(http["failures"]) + len(https["failures"])
+            out.append("| %s | %s | %s | %s | %+.1f ms | %g | %.1f → %.1f ms |%s" % (
+                name, lang, fmt_ms(http["total"]), fmt_ms(https["total"]),
+                (median(https["total"]) - median(http["total"])) * 1e3, by_t["handshakes"],
+                median(http["first"]) * 1e3, median(https["first"]) * 1e3,
+                " FAILED invocations: %d" % failed if failed else ""))
     return out
 
 

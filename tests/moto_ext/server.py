@@ -4,7 +4,11 @@ beside this file, each closing one documented gap (README.md lists them and the 
 API).
 
 Usage: python tests/moto_ext/server.py --port 0 [--exit-with-parent] [--log-dir DIR]
-Prints exactly one line `READY http://127.0.0.1:<port>` once it serves.
+                                        [--tls-cert CERT --tls-key KEY]
+Prints exactly one line `READY http://127.0.0.1:<port>` once it serves. With a certificate it
+also serves HTTPS, and the same server without TLS to compare against, announced first as
+`TLS https://127.0.0.1:<port> http://127.0.0.1:<port>` (the benchmark measures the first
+call's handshake there; AWS endpoints are HTTPS only).
 """
 import argparse
 import json
@@ -59,12 +63,46 @@ class ExtApp:
         return self.moto(environ, start_response)
 
 
+TLS_CONNECTIONS = {"accepted": 0}
+
+
+def serve_keep_alive(app, cert=None, key=None):
+    """The app with keep-alive, as AWS endpoints serve (werkzeug's server sends `Connection:
+    close` after every response, which would make every call a new handshake), over HTTPS
+    with `cert`, else HTTP (the same server without TLS, to compare against). cheroot is the
+    benchmark's requirement only (bench/requirements.txt); the tests never ask for TLS.
+    Returns the port."""
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    class CountingAdapter(BuiltinSSLAdapter):
+        def wrap(self, sock):
+            TLS_CONNECTIONS["accepted"] += 1  # one handshake per accepted connection
+            return super().wrap(sock)
+
+    server = wsgi.Server(("127.0.0.1", 0), app, numthreads=8, timeout=60)
+    if cert:
+        server.ssl_adapter = CountingAdapter(cert, key)
+    server.prepare()
+    threading.Thread(target=server.serve, daemon=True).start()
+    return server.bind_addr[1]
+
+
+@common.route("GET", "/_ext/tls")
+def tls_connections(req, body):
+    return {"connections": TLS_CONNECTIONS["accepted"]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--exit-with-parent", action="store_true")
     ap.add_argument("--log-dir", default=None, help="where function processes write their logs")
+    ap.add_argument("--tls-cert", help="PEM certificate chain for an HTTPS listener beside the HTTP one")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if args.exit_with_parent:
         parent = os.getppid()
@@ -74,7 +112,11 @@ def main():
                 time.sleep(0.5)
             os._exit(0)
         threading.Thread(target=watch, daemon=True).start()
-    server = make_server("127.0.0.1", args.port, ExtApp(), threaded=True, request_handler=MotoRequestHandler)
+    app = ExtApp()
+    if args.tls_cert:
+        https, http = serve_keep_alive(app, args.tls_cert, args.tls_key), serve_keep_alive(app)
+        print(f"TLS https://127.0.0.1:{https} http://127.0.0.1:{http}", flush=True)
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     common.SERVER["url"] = f"http://127.0.0.1:{server.server_port}"
     common.SERVER["log_dir"] = args.log_dir
     print(f"READY {common.SERVER['url']}", flush=True)
