@@ -74,14 +74,23 @@ pub struct TestAccount {
 
 impl TestAccount {
     pub fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(1);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let n = next_account();
         let emulator = emulator_for(n as usize);
+        TestAccount::on(&emulator.url, &emulator.log_dir, n)
+    }
+
+    /// Another account on the same emulator, for what crosses accounts (an organisation's
+    /// central alerts topic).
+    pub fn sibling(&self) -> TestAccount {
+        TestAccount::on(&self.endpoint, &self.log_dir, next_account())
+    }
+
+    fn on(endpoint: &str, log_dir: &std::path::Path, n: u32) -> Self {
         let id = format!("{:06}{:06}", std::process::id() % 1_000_000, n);
         TestAccount {
-            control: Control::new(&emulator.url, &id),
-            endpoint: emulator.url.clone(),
-            log_dir: emulator.log_dir.clone(),
+            control: Control::new(endpoint, &id),
+            endpoint: endpoint.to_string(),
+            log_dir: log_dir.to_path_buf(),
             id,
         }
     }
@@ -119,6 +128,11 @@ impl TestAccount {
     pub fn root(&self) -> String {
         format!("arn:aws:iam::{}:root", self.id)
     }
+}
+
+fn next_account() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Default for TestAccount {

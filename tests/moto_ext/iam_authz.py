@@ -27,6 +27,7 @@ from moto.iam.models import iam_backends
 from moto.iam.responses import IamResponse
 from moto.sts.models import sts_backends
 
+import cross_account
 import faults
 import iam_policy
 from accounts import is_admin_key
@@ -163,18 +164,11 @@ def _sqs(action):
 
 def _topic_kms(resp, topic_arn):
     """Publishing to an SSE topic also needs kms:GenerateDataKey and kms:Decrypt on its key
-    (SNS developer guide, "Encryption at rest": permissions for publishers)."""
-    from moto.kms.models import kms_backends
-    from moto.sns.models import sns_backends
-    topic = sns_backends[resp.current_account][resp.region].topics.get(topic_arn)
-    key_id = getattr(topic, "kms_master_key_id", None) if topic else None
-    if not key_id:
+    (SNS developer guide, "Encryption at rest": permissions for publishers). The topic may be
+    another account's (cross_account.py)."""
+    key_arn = cross_account.topic_key_arn(topic_arn)
+    if not key_arn:
         return []
-    kms = kms_backends[resp.current_account][resp.region]
-    try:
-        key_arn = kms.describe_key(key_id).arn
-    except Exception:
-        key_arn = key_id
     return [("kms:GenerateDataKey", key_arn, {}), ("kms:Decrypt", key_arn, {})]
 
 
@@ -346,6 +340,17 @@ def guard(resp):
         decision = authorize(account, role_arn, action, resource, context, "api", resp.region, session, operation)
         if not decision.allowed:
             return error_response(resp, 403, code, decision.message)
+        # Another account's resource: its own policy must allow the caller too.
+        why = cross_account.resource_denial(account, role_arn, action, resource, context)
+        if why:
+            message = f"User: {session} is not authorized to perform: {action} on resource: {resource} {why}"
+            with LOCK:
+                CALLS.setdefault(account, []).append({
+                    "role": role_arn, "principal": session, "action": action, "resource": resource,
+                    "context": dict(context or {}), "allowed": False, "decision": "resourcePolicyDenied",
+                    "statements": [], "source": "api", "operation": operation, "region": resp.region,
+                    "message": message})
+            return error_response(resp, 403, code, message)
     return None
 
 

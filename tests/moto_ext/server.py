@@ -36,6 +36,7 @@ import iam_authz  # noqa: E402,F401
 import lambda_api  # noqa: E402,F401
 import codedeploy_api  # noqa: E402,F401
 import sns_ext  # noqa: E402,F401
+import cross_account  # noqa: E402,F401
 import cloudwatch_ext  # noqa: E402
 import cloudformation_ext  # noqa: E402,F401
 import events_ext  # noqa: E402,F401

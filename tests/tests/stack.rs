@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_cloudwatch::types::StateValue;
 use e2e::{STACK, Template, TestAccount, World, letters};
 use serde_json::{Value, json};
 
@@ -226,4 +227,123 @@ async fn peek_error_messages(cfg: &aws_config::SdkConfig, queue_url: &str) -> Ve
         .filter(|m| m.attributes.contains_key("ErrorMessage"))
         .map(|m| m.attribute("ErrorMessage").to_string())
         .collect()
+}
+
+/// Alerts at organisation scale: the central topic of another account, set up from
+/// examples/central-alerts.yaml, gets the fan-out's alerts once that account trusts ours; until
+/// then the central copy is refused by its policies and the account's own on-call still gets
+/// every alert.
+#[tokio::test]
+async fn alerts_reach_an_encrypted_central_topic_in_another_account_once_it_trusts_ours() {
+    let acct = TestAccount::new();
+    let central = acct.sibling();
+    let central_template = Template::Text(
+        std::fs::read_to_string(e2e::workspace_root().join("examples/central-alerts.yaml"))
+            .expect("examples/central-alerts.yaml is readable"),
+    );
+    // The central account first trusts only itself.
+    let org = central
+        .deploy(
+            "org-alerts",
+            &central_template,
+            &[("PublisherAccountIds", &central.id)],
+        )
+        .await;
+    assert!(org.succeeded(), "{}", org.failure());
+    let (topic, key) = (
+        org.output("CentralAlertsTopicArn"),
+        org.output("CentralAlertsKeyArn"),
+    );
+    let central_cfg = central.sdk_config().await;
+    let org_inbox = e2e::subscribe_queue(&central, &topic, "org-inbox").await;
+    let world = World::deploy(
+        acct.clone(),
+        &Template::Repository,
+        &[
+            ("CentralAlertsTopicArn", &topic),
+            ("CentralAlertsKeyArn", &key),
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("template.yaml did not deploy:\n{e}"));
+    let alarm = world.name("GuardedErrorsAlarm");
+    let subject = format!("[CRITICAL] ALARM: {alarm}");
+
+    e2e::set_alarm_state(&world.admin, &alarm, StateValue::Alarm, "test: errors").await;
+    let denial = e2e::eventually(
+        "the central topic's policy refusing our fan-out",
+        Duration::from_secs(60),
+        || async {
+            world
+                .denials()
+                .await
+                .into_iter()
+                .find(|d| d["action"] == "sns:Publish" && d["resource"] == topic.as_str())
+        },
+    )
+    .await;
+    assert!(
+        denial["message"].as_str().is_some_and(
+            |m| m.contains("because no resource-based policy allows the sns:Publish action")
+        ),
+        "{denial}"
+    );
+    let on_call = arrivals(&world.admin, &world.inboxes.critical, &subject).await;
+    assert!(
+        !on_call.is_empty(),
+        "the account's own critical topic got the alert"
+    );
+    assert!(
+        e2e::notifications(&central_cfg, &org_inbox)
+            .await
+            .is_empty()
+    );
+
+    // The central account adds ours: the next alert (and any retry of the first) arrives there.
+    let trusted = format!("{},{}", central.id, acct.id);
+    let org = central
+        .deploy(
+            "org-alerts",
+            &central_template,
+            &[("PublisherAccountIds", &trusted)],
+        )
+        .await;
+    assert!(org.succeeded(), "{}", org.failure());
+    e2e::set_alarm_state(&world.admin, &alarm, StateValue::Ok, "test: recovered").await;
+    e2e::set_alarm_state(
+        &world.admin,
+        &alarm,
+        StateValue::Alarm,
+        "test: errors again",
+    )
+    .await;
+    let central_notes = arrivals(&central_cfg, &org_inbox, &subject).await;
+    let note = &central_notes[0];
+    let attribute = |name: &str| note["MessageAttributes"][name]["Value"].clone();
+    assert_eq!(attribute("severity"), "critical", "{note}");
+    assert_eq!(attribute("account"), acct.id.as_str(), "{note}");
+    assert_eq!(attribute("alarm"), alarm.as_str(), "{note}");
+}
+
+/// The SNS notifications with `subject` that reach the queue within a minute (at least one,
+/// else the test fails naming the subject).
+async fn arrivals(cfg: &aws_config::SdkConfig, queue_url: &str, subject: &str) -> Vec<Value> {
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(e2e::notifications(cfg, queue_url).await);
+        let matching: Vec<Value> = seen
+            .iter()
+            .filter(|n| n["Subject"] == subject)
+            .cloned()
+            .collect();
+        if !matching.is_empty() {
+            return matching;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "no {subject:?} within 60 s; got {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

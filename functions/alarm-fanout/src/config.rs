@@ -13,6 +13,8 @@ pub struct Config {
     pub topics: Topics,
     /// Receives every forwarded alert again, in the chat custom-notification schema.
     pub chat_topic: Option<String>,
+    /// Another account's topic that receives every forwarded alert too (organisation scale).
+    pub central_topic: Option<String>,
     pub routing: Routing,
     pub forward_ok: ForwardOk,
     /// Alarms whose entering ALARM stops trading.
@@ -55,6 +57,29 @@ impl RetryPolicy {
         self.initial_backoff
             .saturating_mul(factor)
             .min(self.max_backoff)
+    }
+}
+
+const CENTRAL_TOPIC_ARN: &str = "CENTRAL_TOPIC_ARN";
+
+/// A topic ARN, `arn:<partition>:sns:<region>:<account>:<name>`: a central topic is typed by
+/// hand into a parameter, and a wrong one would fail every alert at 3 a.m. rather than now.
+fn check_topic_arn(var: &str, arn: &str) -> Result<(), ConfigError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let well_formed = matches!(
+        parts.as_slice(),
+        ["arn", partition, "sns", region, account, name]
+            if !partition.is_empty() && !region.is_empty() && !name.is_empty()
+                && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+    );
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ConfigError::malformed(
+            var,
+            format!("{arn:?} is not an SNS topic ARN"),
+            "use the topic's ARN, arn:aws:sns:<region>:<12-digit account>:<topic name>, or leave it empty",
+        ))
     }
 }
 
@@ -106,9 +131,14 @@ impl Config {
                     .into(),
             });
         }
+        let central_topic = env.optional(CENTRAL_TOPIC_ARN);
+        if let Some(arn) = &central_topic {
+            check_topic_arn(CENTRAL_TOPIC_ARN, arn)?;
+        }
         Ok(Config {
             topics,
             chat_topic: env.optional("CHAT_TOPIC_ARN"),
+            central_topic,
             routing: Routing::new(&rules, default_severity),
             forward_ok,
             halt_on,
@@ -133,5 +163,37 @@ mod tests {
         let p = RetryPolicy::default();
         let pauses: Vec<u64> = (1..=6).map(|r| p.backoff(r).as_millis() as u64).collect();
         assert_eq!(pauses, [200, 400, 800, 1600, 3000, 3000]);
+    }
+
+    fn env_with_central(central: &str) -> Env {
+        Env::from_pairs([
+            (
+                "CRITICAL_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:critical",
+            ),
+            ("CENTRAL_TOPIC_ARN", central),
+        ])
+    }
+
+    #[test]
+    fn a_central_topic_is_optional_and_must_be_a_topic_arn() {
+        let none = Config::from_env(&env_with_central(" ")).unwrap();
+        assert_eq!(none.central_topic, None);
+        let central = "arn:aws:sns:eu-west-1:999999999999:org-alerts";
+        let some = Config::from_env(&env_with_central(central)).unwrap();
+        assert_eq!(some.central_topic.as_deref(), Some(central));
+        for wrong in [
+            "org-alerts",
+            "arn:aws:sqs:eu-west-1:999999999999:org-alerts",
+            "arn:aws:sns:eu-west-1:9999:org-alerts",
+        ] {
+            let err = Config::from_env(&env_with_central(wrong))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("CENTRAL_TOPIC_ARN") && err.contains("arn:aws:sns:<region>"),
+                "{err}"
+            );
+        }
     }
 }

@@ -35,6 +35,7 @@ pub async fn handler(app: &App, event: LambdaEvent<Value>) -> Result<Value, Fano
             routing: &config.routing,
             topics: &config.topics,
             chat_topic: config.chat_topic.as_deref(),
+            central_topic: config.central_topic.as_deref(),
             links: &config.links,
         },
     );

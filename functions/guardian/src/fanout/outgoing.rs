@@ -1,5 +1,7 @@
 //! The publications the forwarded alerts become: each alert rendered per protocol for its
-//! severity's topic and, when a chat topic is configured, once more in the chat schema.
+//! severity's topic, the same once more for a central topic (another account's, for an
+//! organisation's operations team) when one is configured, and, with a chat topic, once more
+//! in the chat schema.
 
 use super::Alert;
 use super::render::{LinkRegion, chat, per_protocol};
@@ -22,20 +24,39 @@ pub struct Destinations<'a> {
     pub routing: &'a Routing,
     pub topics: &'a Topics,
     pub chat_topic: Option<&'a str>,
+    /// Receives every forwarded alert as its severity topic does; subscribers there select
+    /// by the `severity` and `account` attributes.
+    pub central_topic: Option<&'a str>,
     pub links: &'a LinkRegion,
 }
 
-/// Every publication for `alerts`, in alert order (topic first, then chat).
+/// Every publication for `alerts`, in alert order (severity topic first, then central, then
+/// chat).
 pub fn outgoing(alerts: &[Alert], to: Destinations<'_>) -> Vec<Outgoing> {
-    let per_alert = 1 + usize::from(to.chat_topic.is_some());
+    let per_alert =
+        1 + usize::from(to.central_topic.is_some()) + usize::from(to.chat_topic.is_some());
     let mut out = Vec::with_capacity(alerts.len() * per_alert);
     for (i, alert) in alerts.iter().enumerate() {
         let severity = to.routing.severity(alert);
-        out.push(Outgoing {
-            topic: to.topics.for_severity(severity).to_string(),
-            publication: per_protocol(alert, severity, to.links),
-            alert: i,
-        });
+        let publication = per_protocol(alert, severity, to.links);
+        if let Some(central_topic) = to.central_topic {
+            out.push(Outgoing {
+                topic: to.topics.for_severity(severity).to_string(),
+                publication: publication.clone(),
+                alert: i,
+            });
+            out.push(Outgoing {
+                topic: central_topic.to_string(),
+                publication,
+                alert: i,
+            });
+        } else {
+            out.push(Outgoing {
+                topic: to.topics.for_severity(severity).to_string(),
+                publication,
+                alert: i,
+            });
+        }
         if let Some(chat_topic) = to.chat_topic {
             out.push(Outgoing {
                 topic: chat_topic.to_string(),
@@ -82,6 +103,7 @@ mod tests {
             routing: &routing,
             topics: &topics,
             chat_topic: None,
+            central_topic: None,
             links: &links,
         };
         let got = outgoing(&[alert("trading-errors"), alert("disk")], to);
@@ -99,6 +121,7 @@ mod tests {
             routing: &routing,
             topics: &topics,
             chat_topic: Some("chat"),
+            central_topic: None,
             links: &links,
         };
         let got = outgoing(&[alert("trading-errors"), alert("disk")], to);
@@ -109,5 +132,33 @@ mod tests {
         );
         assert!(!got[1].publication.per_protocol);
         assert!(outgoing(&[], to).is_empty());
+    }
+
+    #[test]
+    fn a_central_topic_gets_every_alert_as_its_severity_topic_does() {
+        let (routing, topics, links) = world();
+        let central = "arn:aws:sns:us-east-1:999999999999:org-alerts";
+        let to = Destinations {
+            routing: &routing,
+            topics: &topics,
+            chat_topic: Some("chat"),
+            central_topic: Some(central),
+            links: &links,
+        };
+        let got = outgoing(&[alert("trading-errors"), alert("disk")], to);
+        let routed: Vec<(&str, usize)> = got.iter().map(|o| (o.topic.as_str(), o.alert)).collect();
+        assert_eq!(
+            routed,
+            [
+                ("critical", 0),
+                (central, 0),
+                ("chat", 0),
+                ("warning", 1),
+                (central, 1),
+                ("chat", 1)
+            ]
+        );
+        assert_eq!(got[1].publication, got[0].publication);
+        assert_eq!(got[4].publication.attributes["severity"], "warning");
     }
 }

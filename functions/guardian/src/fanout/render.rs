@@ -126,14 +126,19 @@ fn deployment_group(alert: &Alert) -> &str {
     name.rsplit_once('/').map_or(name, |(_, group)| group)
 }
 
-/// The attributes subscription filter policies select on.
+/// The attributes subscription filter policies select on (`account` when the event names
+/// one: a central topic collects alerts from many accounts).
 pub fn attributes(alert: &Alert, severity: Severity) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut attributes = BTreeMap::from([
         ("severity".to_string(), severity.as_str().to_string()),
         ("alarm".to_string(), non_empty(&alert.name)),
         ("state".to_string(), non_empty(&alert.state)),
         ("source".to_string(), alert.source.as_str().to_string()),
-    ])
+    ]);
+    if let Some(account) = alert.account.as_deref().filter(|a| !a.trim().is_empty()) {
+        attributes.insert("account".to_string(), account.to_string());
+    }
+    attributes
 }
 
 /// The normalised alert as the `sqs`/`lambda`/`https` subscribers receive it.

@@ -30,6 +30,7 @@ fn every_protocol_gets_its_rendering() {
     assert_eq!(
         p.attributes,
         BTreeMap::from([
+            ("account".to_string(), "123456789012".to_string()),
             ("alarm".to_string(), "trading-bot-errors".to_string()),
             ("severity".to_string(), "critical".to_string()),
             ("source".to_string(), "cloudwatch".to_string()),
