@@ -7,6 +7,7 @@
 #   3. cfn-lint on the template translated by aws-sam-translator (tests/template/translate.py)
 #   4. cfn-lint with the serverless rules (cfn-lint-serverless)
 #   5. checkov (offline, --skip-download) on the source and on the translated template
+#   6. cfn-lint and checkov on every template in examples/
 #
 # Every finding is fixed in the template or skipped there with a written reason (checkov:
 # Metadata.checkov.skip on the resource). Tools are installed on first use into git-ignored
@@ -87,5 +88,14 @@ step "checkov (SAM source)"
 step "checkov (translated template)"
 "$CHECKOV_VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation \
     -f "$OUT/translated.json" || fail "checkov on the translated template"
+
+# The templates in examples/ are deployed by users as they are (the central alerts topic of
+# README "Alerts at organisation scale"): the same linters.
+for example in examples/*.yaml; do
+    step "cfn-lint and checkov ($example)"
+    "$SAM_VENV/bin/cfn-lint" --format parseable -- "$example" || fail "cfn-lint on $example"
+    "$CHECKOV_VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation \
+        -f "$example" || fail "checkov on $example"
+done
 
 printf '\n== template-checks: all checks passed\n'
