@@ -347,3 +347,39 @@ async fn arrivals(cfg: &aws_config::SdkConfig, queue_url: &str, subject: &str) -
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// The guardian's exports wire the user's other stacks: examples/alarm-to-guardian.yaml imports
+/// `rollout-guardian-AlarmTopicArn`, and its alarm reaches the on-call through the fan-out.
+#[tokio::test]
+async fn an_alarm_of_another_stack_reaches_the_on_call_through_the_exported_alarm_topic() {
+    let acct = TestAccount::new();
+    let example = Template::Text(
+        std::fs::read_to_string(e2e::workspace_root().join("examples/alarm-to-guardian.yaml"))
+            .expect("examples/alarm-to-guardian.yaml is readable"),
+    );
+    let params = [("FunctionName", "orders-api")];
+    // Before the guardian exists, the import names what is missing.
+    let early = acct.deploy("orders-app-early", &example, &params).await;
+    assert!(
+        !early.succeeded() && early.failure().contains("rollout-guardian-AlarmTopicArn"),
+        "{}",
+        early.failure()
+    );
+    let world = World::deploy(acct.clone(), &Template::Repository, &[])
+        .await
+        .unwrap_or_else(|e| panic!("template.yaml did not deploy:\n{e}"));
+    let app = acct.deploy("orders-app", &example, &params).await;
+    assert!(app.succeeded(), "{}", app.failure());
+
+    e2e::set_alarm_state(&world.admin, "orders-api-errors", StateValue::Alarm, "test").await;
+    // No SeverityRules pattern matches it: the default severity, warning.
+    let got = arrivals(
+        &world.admin,
+        &world.inboxes.warning,
+        "[WARNING] ALARM: orders-api-errors",
+    )
+    .await;
+    let attribute = |name: &str| got[0]["MessageAttributes"][name]["Value"].clone();
+    assert_eq!(attribute("alarm"), "orders-api-errors", "{}", got[0]);
+    assert_eq!(attribute("source"), "cloudwatch", "{}", got[0]);
+}

@@ -769,3 +769,29 @@ fn the_dashboard_shows_versions_verdicts_alerts_dlq_kill_switch_and_alarm_states
         "{url}"
     );
 }
+
+/// What another stack of the account needs from the guardian is exported as
+/// `<stack>-<output>` (README "Alerts at organisation scale", examples/).
+#[test]
+fn outputs_another_stack_needs_are_exported() {
+    let outputs = &translated()["Outputs"];
+    for key in [
+        "AlarmTopicArn",
+        "PreTrafficHookFunctionName",
+        "PostTrafficHookFunctionName",
+        "KillSwitchFunctionName",
+        "DlqInspectorFunctionName",
+        "AlarmFanoutRoleArn",
+        "CriticalTopicArn",
+        "WarningTopicArn",
+        "InfoTopicArn",
+        "OperatorPolicyArn",
+    ] {
+        assert_eq!(
+            outputs[key]["Export"]["Name"],
+            serde_json::json!({"Fn::Sub": format!("${{AWS::StackName}}-{key}")}),
+            "{key}: {}",
+            outputs[key]
+        );
+    }
+}
