@@ -323,6 +323,31 @@ async fn alerts_reach_an_encrypted_central_topic_in_another_account_once_it_trus
     assert_eq!(attribute("severity"), "critical", "{note}");
     assert_eq!(attribute("account"), acct.id.as_str(), "{note}");
     assert_eq!(attribute("alarm"), alarm.as_str(), "{note}");
+
+    // Trading stopped: the kill switch's alert reaches the central team too.
+    let stop = world
+        .invoke_as_operator(
+            "KillSwitchFunction",
+            &json!({"action": "stop", "reason": "test: bad fills", "requested_by": "alice"}),
+        )
+        .await
+        .expect("stop");
+    assert!(
+        stop["done"]
+            .to_string()
+            .contains("sent the alert to the central topic"),
+        "{stop:#}"
+    );
+    let guarded = world.name("GuardedFunction");
+    let stopped = arrivals(
+        &central_cfg,
+        &org_inbox,
+        &format!("[CRITICAL] STOPPED: {guarded} by alice"),
+    )
+    .await;
+    let attribute = |name: &str| stopped[0]["MessageAttributes"][name]["Value"].clone();
+    assert_eq!(attribute("account"), acct.id.as_str(), "{}", stopped[0]);
+    assert_eq!(attribute("source"), "kill-switch", "{}", stopped[0]);
 }
 
 /// The SNS notifications with `subject` that reach the queue within a minute (at least one,

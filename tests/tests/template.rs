@@ -406,6 +406,7 @@ fn every_function_environment_names_resources_that_exist() {
                 "DEPLOYMENT_APPLICATION",
                 "DEPLOYMENT_GROUP",
                 "DLQ_URL",
+                "CENTRAL_TOPIC_ARN",
             ],
         ),
     ];
@@ -782,6 +783,7 @@ fn outputs_another_stack_needs_are_exported() {
         "KillSwitchFunctionName",
         "DlqInspectorFunctionName",
         "AlarmFanoutRoleArn",
+        "KillSwitchRoleArn",
         "CriticalTopicArn",
         "WarningTopicArn",
         "InfoTopicArn",

@@ -70,6 +70,30 @@ impl Env {
         })
     }
 
+    /// An SNS topic ARN (`arn:<partition>:sns:<region>:<account>:<name>`), or `None` when
+    /// unset. Checked at start: a topic typed by hand into a parameter (a central alerts topic)
+    /// would otherwise fail every alert at 3 a.m. rather than the deployment now.
+    pub fn optional_topic_arn(&self, var: &str) -> Result<Option<String>, ConfigError> {
+        let Some(arn) = self.optional(var) else {
+            return Ok(None);
+        };
+        let parts: Vec<&str> = arn.split(':').collect();
+        let well_formed = matches!(
+            parts.as_slice(),
+            ["arn", partition, "sns", region, account, name]
+                if !partition.is_empty() && !region.is_empty() && !name.is_empty()
+                    && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+        );
+        if !well_formed {
+            return Err(ConfigError::malformed(
+                var,
+                format!("{arn:?} is not an SNS topic ARN"),
+                "use the topic's ARN, arn:aws:sns:<region>:<12-digit account>:<topic name>, or leave it empty",
+            ));
+        }
+        Ok(Some(arn))
+    }
+
     /// A comma-separated list; unset means empty.
     pub fn list(&self, var: &str) -> Vec<String> {
         self.optional(var)
@@ -164,6 +188,32 @@ mod tests {
         let env = Env::from_pairs([("X", "   ")]);
         assert_eq!(env.optional("X"), None);
         assert!(env.required("X", "h").is_err());
+    }
+
+    #[test]
+    fn a_topic_arn_is_optional_and_checked() {
+        let env = |v: &str| Env::from_pairs([("TOPIC", v.to_string())]);
+        assert_eq!(env(" ").optional_topic_arn("TOPIC").unwrap(), None);
+        let arn = "arn:aws:sns:eu-west-1:999999999999:org-alerts";
+        assert_eq!(
+            env(arn).optional_topic_arn("TOPIC").unwrap().as_deref(),
+            Some(arn)
+        );
+        for wrong in [
+            "org-alerts",
+            "arn:aws:sqs:eu-west-1:999999999999:org-alerts",
+            "arn:aws:sns:eu-west-1:9999:org-alerts",
+            "arn:aws:sns:eu-west-1:999999999999:",
+        ] {
+            let err = env(wrong)
+                .optional_topic_arn("TOPIC")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("TOPIC") && err.contains("arn:aws:sns:<region>"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -52,6 +52,14 @@ impl GuardedFunctions {
     }
 }
 
+/// The account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`), if it has one.
+pub fn account_of(arn: &str) -> Option<&str> {
+    match arn.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, _, _, account, ..] if !account.is_empty() => Some(account),
+        _ => None,
+    }
+}
+
 /// `arn:aws:lambda:region:acct:function:NAME[:QUALIFIER]`, `NAME:QUALIFIER` or `NAME` -> `NAME`.
 pub fn function_name(reference: &str) -> &str {
     let parts: Vec<&str> = reference.split(':').collect();
@@ -80,6 +88,20 @@ mod tests {
         );
         assert_eq!(g.resolve("other:7").as_deref(), Some("other"));
         assert_eq!(g.resolve("trading-bot-2"), None);
+    }
+
+    #[test]
+    fn the_account_of_an_arn() {
+        assert_eq!(
+            account_of("arn:aws:lambda:eu-west-1:123456789012:function:bot"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            account_of("arn:aws:iam::123456789012:role/r"),
+            Some("123456789012")
+        );
+        assert_eq!(account_of("bot"), None);
+        assert_eq!(account_of("arn:aws:s3:::bucket"), None);
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct Config {
     pub guarded: GuardedFunctions,
     /// Critical alerts go here.
     pub alert_topic_arn: String,
+    /// Another account's topic that gets every stop/resume alert too (organisation scale).
+    pub central_topic_arn: Option<String>,
     /// Disabled on stop, enabled on resume.
     pub schedules: Vec<ScheduleRef>,
     /// In-flight deployments of this group are stopped (with rollback) on stop.
@@ -48,6 +50,7 @@ impl Config {
         Ok(Config {
             guarded,
             alert_topic_arn,
+            central_topic_arn: env.optional_topic_arn("CENTRAL_TOPIC_ARN")?,
             schedules,
             deployment,
             dlq_url: env.optional("DLQ_URL"),

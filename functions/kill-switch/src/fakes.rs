@@ -39,6 +39,8 @@ pub struct State {
     /// Schedule name -> enabled.
     pub schedules: BTreeMap<String, bool>,
     pub alerts: Vec<Publication>,
+    /// The topic of each alert, in the same order.
+    pub alert_topics: Vec<String>,
     pub dlq_visible: u64,
     /// Operations that fail, with the error code they fail with.
     pub failing: BTreeMap<&'static str, &'static str>,
@@ -104,7 +106,15 @@ pub struct World {
 
 impl World {
     pub fn new(concurrency: Option<i32>) -> World {
-        let env = Env::from_pairs([
+        World::with_env(concurrency, [])
+    }
+
+    /// [`World::new`] with more environment (e.g. `CENTRAL_TOPIC_ARN`).
+    pub fn with_env<const N: usize>(
+        concurrency: Option<i32>,
+        more: [(&'static str, &'static str); N],
+    ) -> World {
+        let mut pairs = vec![
             ("GUARDED_FUNCTIONS", BOT),
             (
                 "ALERT_TOPIC_ARN",
@@ -117,7 +127,9 @@ impl World {
                 "DLQ_URL",
                 "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
             ),
-        ]);
+        ];
+        pairs.extend(more);
+        let env = Env::from_pairs(pairs);
         let state = State {
             concurrency,
             schedules: BTreeMap::from([("tick".to_string(), true)]),
@@ -306,9 +318,11 @@ impl Schedules for World {
 }
 
 impl Alerts for World {
-    async fn publish(&self, _: &str, p: &Publication) -> Result<String, AwsCallError> {
+    async fn publish(&self, topic: &str, p: &Publication) -> Result<String, AwsCallError> {
         self.enter("Publish", String::new()).await?;
-        self.state().alerts.push(p.clone());
+        let mut state = self.state();
+        state.alerts.push(p.clone());
+        state.alert_topics.push(topic.to_string());
         Ok("message-id".into())
     }
 }

@@ -1,5 +1,6 @@
 //! `resume`: restore exactly, then clear the record, then everything else.
 
+use guardian::guarded::account_of;
 use guardian::killswitch::outcome::Outcome;
 use guardian::killswitch::record::Concurrency;
 use guardian::killswitch::request::{Action, Request};
@@ -21,6 +22,7 @@ pub async fn resume<P: Ports>(
     };
     let mut outcome = Outcome::new(Action::Resume, f.name);
     let tags = f.tags().await.map_err(read_err)?;
+    outcome.account = account_of(&tags.arn).map(str::to_string);
     let Some(record) = tags.record()? else {
         let seen = f.snapshot().await?;
         outcome.note(if seen.concurrency == Some(0) {

@@ -65,7 +65,8 @@ pub async fn set_schedules(
     }
 }
 
-/// Publishes the critical alert of a stop or resume; a failure is recorded, never raised.
+/// Publishes the critical alert of a stop or resume, then the same to the central topic when
+/// one is configured; a failure is recorded, never raised.
 pub async fn alert(
     ports: &impl Ports,
     deadline: &Deadline,
@@ -88,6 +89,17 @@ pub async fn alert(
             tracing::error!(error = %e, function = %outcome.function, "kill-switch alert failed");
             outcome.alert_sent = Some(false);
             outcome.fail("alert", e);
+        }
+    }
+    let Some(central) = &ports.config().central_topic_arn else {
+        return;
+    };
+    let publish = ports.sns().publish(central, &publication);
+    match deadline.call(DEADLINE_MARGIN, "Publish", publish).await {
+        Ok(_) => outcome.did("sent the alert to the central topic"),
+        Err(e) => {
+            tracing::error!(error = %e, function = %outcome.function, "central alert failed");
+            outcome.fail("central_alert", e);
         }
     }
 }

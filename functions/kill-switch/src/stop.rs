@@ -1,5 +1,6 @@
 //! `stop`: record, then reserved concurrency 0, then everything else.
 
+use guardian::guarded::account_of;
 use guardian::killswitch::outcome::Outcome;
 use guardian::killswitch::record::{self, Concurrency, StopRecord};
 use guardian::killswitch::request::{Action, Request};
@@ -22,6 +23,7 @@ pub async fn stop<P: Ports>(
     let mut outcome = Outcome::new(Action::Stop, f.name);
     let reason = req.reason.clone().unwrap_or_default();
     let tags = f.tags().await.map_err(read_err)?;
+    outcome.account = account_of(&tags.arn).map(str::to_string);
     let mut existing = tags.record()?;
     let mut observed = None;
     let mut last_restored = None;

@@ -31,6 +31,9 @@ pub struct Outcome {
     pub resumed_from: Option<StopRecord>,
     pub dlq_messages: Option<u64>,
     pub alert_sent: Option<bool>,
+    /// The guarded function's account, from its ARN: alerts carry it (a central topic
+    /// collects many accounts' alerts).
+    pub account: Option<String>,
 }
 
 impl Outcome {
@@ -45,6 +48,7 @@ impl Outcome {
             resumed_from: None,
             dlq_messages: None,
             alert_sent: None,
+            account: None,
         }
     }
 
@@ -121,6 +125,9 @@ impl Outcome {
             self.function,
             self.state()
         );
+        if let Some(account) = &self.account {
+            body.push_str(&format!("Account: {account}\n"));
+        }
         if let Some(s) = &self.seen {
             body.push_str(&format!(
                 "Reserved concurrency: {}\n",
@@ -140,12 +147,17 @@ impl Outcome {
             subject: Some(subject),
             message: body,
             per_protocol: false,
-            attributes: BTreeMap::from([
-                ("severity".to_string(), "critical".to_string()),
-                ("source".to_string(), "kill-switch".to_string()),
-                ("action".to_string(), self.action.as_str().to_string()),
-                ("function".to_string(), self.function.clone()),
-            ]),
+            attributes: BTreeMap::from_iter(
+                [
+                    ("severity", "critical"),
+                    ("source", "kill-switch"),
+                    ("action", self.action.as_str()),
+                    ("function", self.function.as_str()),
+                ]
+                .into_iter()
+                .chain(self.account.as_deref().map(|a| ("account", a)))
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+            ),
         })
     }
 }

@@ -105,3 +105,36 @@ async fn a_resume_turns_schedules_back_on_and_reports_the_dlq_backlog() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_central_topic_gets_the_same_alert_and_its_failure_does_not_block_the_stop() {
+    const CENTRAL: &str = "arn:aws:sns:us-east-1:999999999999:org-alerts";
+    let w = World::with_env(Some(1), [("CENTRAL_TOPIC_ARN", CENTRAL)]);
+    let out = w.invoke(stop("alice")).await.unwrap();
+    assert!(
+        out["done"]
+            .to_string()
+            .contains("sent the alert to the central topic"),
+        "{out:#}"
+    );
+    {
+        let s = w.state();
+        assert_eq!(s.alert_topics.last().map(String::as_str), Some(CENTRAL));
+        let [local, central] = &s.alerts[..] else {
+            panic!("two alerts: {:?}", s.alerts)
+        };
+        assert_eq!(local, central);
+        assert_eq!(central.attributes["severity"], "critical");
+        assert!(central.attributes.contains_key("account"), "{central:?}");
+    }
+
+    let w = World::with_env(Some(1), [("CENTRAL_TOPIC_ARN", CENTRAL)]);
+    w.state().failing.insert("Publish", "AuthorizationError");
+    let out = w.invoke(stop("alice")).await.unwrap();
+    assert!(
+        out["failed"].to_string().contains("central_alert"),
+        "{out:#}"
+    );
+    assert_eq!(out["state"], "stopped");
+    assert_eq!(w.state().concurrency, Some(0));
+}
