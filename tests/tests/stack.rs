@@ -9,11 +9,20 @@ use aws_sdk_cloudwatch::types::StateValue;
 use e2e::{STACK, Template, TestAccount, World, letters};
 use serde_json::{Value, json};
 
-/// Parameters that switch every condition of the template on.
-const EVERYTHING: [(&str, &str); 3] = [
+/// Parameters that switch every condition of the template on (the central topic and key need
+/// not exist for the stack to be created: only the grants name them).
+const EVERYTHING: [(&str, &str); 5] = [
     ("AlertEmail", e2e::ONCALL_EMAIL),
     ("ChatNotifications", "enabled"),
     ("HaltOnAlarms", "rollout-guardian-guarded-errors"),
+    (
+        "CentralAlertsTopicArn",
+        "arn:aws:sns:us-east-1:999999999999:org-alerts",
+    ),
+    (
+        "CentralAlertsKeyArn",
+        "arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ),
 ];
 
 async fn summary(acct: &TestAccount) -> Value {
