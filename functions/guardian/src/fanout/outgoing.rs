@@ -39,21 +39,11 @@ pub fn outgoing(alerts: &[Alert], to: Destinations<'_>) -> Vec<Outgoing> {
     for (i, alert) in alerts.iter().enumerate() {
         let severity = to.routing.severity(alert);
         let publication = per_protocol(alert, severity, to.links);
-        if let Some(central_topic) = to.central_topic {
+        let severity_topic = to.topics.for_severity(severity);
+        for topic in std::iter::once(severity_topic).chain(to.central_topic) {
             out.push(Outgoing {
-                topic: to.topics.for_severity(severity).to_string(),
+                topic: topic.to_string(),
                 publication: publication.clone(),
-                alert: i,
-            });
-            out.push(Outgoing {
-                topic: central_topic.to_string(),
-                publication,
-                alert: i,
-            });
-        } else {
-            out.push(Outgoing {
-                topic: to.topics.for_severity(severity).to_string(),
-                publication,
                 alert: i,
             });
         }
