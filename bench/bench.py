@@ -286,8 +286,8 @@ class KillSwitch(Scenario):
             Target={"Arn": self.acct.arn("lambda", "function:%s:live" % GUARDED),
                     "RoleArn": self.acct.arn("iam", "role/scheduler"), "Input": '{"source":"trading-bot.tick"}'})
         return {"GUARDED_FUNCTIONS": GUARDED, "ALERT_TOPIC_ARN": self.acct.topic_with_queue("alerts-critical"),
-                "SCHEDULE_NAMES": "trading-bot-tick", "DEPLOYMENT_APPLICATION": "trading-bot-app",
-                "DEPLOYMENT_GROUP": "trading-bot-group", "DLQ_URL": self.acct.queue("trading-bot-dlq")}
+                "SCHEDULE_NAMES": "trading-bot-tick", "DEPLOYMENT_GROUPS": "trading-bot-app/trading-bot-group",
+                "DLQ_URL": self.acct.queue("trading-bot-dlq")}
 
     def events(self, count):
         # stop, resume, stop, ...: every stop starts from a running function (count is even, so

@@ -25,8 +25,7 @@ sqs = boto3.client("sqs", config=CONFIG)
 GUARDED = [f.strip() for f in os.environ["GUARDED_FUNCTIONS"].split(",") if f.strip()]
 ALERT_TOPIC_ARN = os.environ["ALERT_TOPIC_ARN"]
 SCHEDULES = [s.strip() for s in os.environ.get("SCHEDULE_NAMES", "").split(",") if s.strip()]
-APPLICATION = os.environ.get("DEPLOYMENT_APPLICATION")
-GROUP = os.environ.get("DEPLOYMENT_GROUP")
+APPLICATION, _, GROUP = (os.environ.get("DEPLOYMENT_GROUPS") or "").partition("/")
 DLQ_URL = os.environ.get("DLQ_URL")
 
 AT, BY, REASON, PREVIOUS = ("guardian:stopped-at", "guardian:stopped-by", "guardian:stop-reason",

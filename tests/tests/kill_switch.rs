@@ -135,8 +135,7 @@ async fn stop_during_a_deployment_stops_it_with_rollback() {
     let w = KillSwitchWorld::new(
         Some(1),
         &[
-            ("DEPLOYMENT_APPLICATION", APP.to_string()),
-            ("DEPLOYMENT_GROUP", GROUP.to_string()),
+            ("DEPLOYMENT_GROUPS", format!("{APP}/{GROUP}")),
         ],
     )
     .await;
@@ -464,8 +463,7 @@ async fn kill_switch_during_a_codedeploy_rollback_leaves_the_rollback_alone() {
         acct,
         Some(1),
         &[
-            ("DEPLOYMENT_APPLICATION", APP.to_string()),
-            ("DEPLOYMENT_GROUP", GROUP.to_string()),
+            ("DEPLOYMENT_GROUPS", format!("{APP}/{GROUP}")),
         ],
     )
     .await;

@@ -344,9 +344,10 @@ fn expected_type(var: &str) -> Option<&'static [&'static str]> {
             &["AWS::Lambda::Function"]
         }
         "TARGET_VERSION" => &["AWS::Lambda::Version"],
-        "REDRIVE_FUNCTION" => &["AWS::Lambda::Alias", "AWS::Lambda::Function"],
-        "DEPLOYMENT_APPLICATION" => &["AWS::CodeDeploy::Application"],
-        "DEPLOYMENT_GROUP" => &["AWS::CodeDeploy::DeploymentGroup"],
+        "DEPLOYMENT_GROUPS" => &[
+            "AWS::CodeDeploy::Application",
+            "AWS::CodeDeploy::DeploymentGroup",
+        ],
         "ROLLBACK_ALARMS" => &["AWS::CloudWatch::Alarm"],
         "SCHEDULE_NAMES" => &["AWS::Scheduler::Schedule", "AWS::Scheduler::ScheduleGroup"],
         _ => return None,
@@ -389,7 +390,7 @@ fn every_function_environment_names_resources_that_exist() {
             &[
                 "DLQ_URL",
                 "GUARDED_FUNCTIONS",
-                "REDRIVE_FUNCTION",
+                "REDRIVE_QUALIFIER",
                 "SOURCE_QUEUE_URL",
                 "ALERT_TOPIC_ARN",
                 "SENSITIVE_KEYS",
@@ -403,8 +404,7 @@ fn every_function_environment_names_resources_that_exist() {
                 "GUARDED_FUNCTIONS",
                 "ALERT_TOPIC_ARN",
                 "SCHEDULE_NAMES",
-                "DEPLOYMENT_APPLICATION",
-                "DEPLOYMENT_GROUP",
+                "DEPLOYMENT_GROUPS",
                 "DLQ_URL",
                 "CENTRAL_TOPIC_ARN",
             ],

@@ -5,9 +5,10 @@ use std::time::Duration;
 use guardian::config::{ConfigError, Env};
 use guardian::dlq::redact::{DEFAULT_SENSITIVE_KEYS, Redactor};
 use guardian::guarded::GuardedFunctions;
+use guardian::per_function;
 
 pub const DLQ_URL: &str = "DLQ_URL";
-pub const REDRIVE_FUNCTION: &str = "REDRIVE_FUNCTION";
+pub const REDRIVE_QUALIFIER: &str = "REDRIVE_QUALIFIER";
 pub const SOURCE_QUEUE_URL: &str = "SOURCE_QUEUE_URL";
 pub const ALERT_TOPIC_ARN: &str = "ALERT_TOPIC_ARN";
 pub const SENSITIVE_KEYS: &str = "SENSITIVE_KEYS";
@@ -23,10 +24,23 @@ pub struct RedriveFunction {
     pub qualifier: Option<String>,
 }
 
+/// One guarded function's dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardedDlq {
+    pub url: String,
+    /// The last path segment of the URL: what `purge` must be confirmed with.
+    pub queue_name: String,
+    pub redrive_function: RedriveFunction,
+}
+
+/// `DLQ_URL` holds one queue (URL or ARN) per guarded function, in `GUARDED_FUNCTIONS` order;
+/// the fields `dlq_url`, `queue_name` and `redrive_function` are those of the DLQ a run works
+/// on ([`Config::for_function`]), the first one's until a request picks one.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub guarded: GuardedFunctions,
+    pub dlqs: Vec<GuardedDlq>,
     pub dlq_url: String,
-    /// The last path segment of `DLQ_URL`: what `purge` must be confirmed with.
     pub queue_name: String,
     pub redrive_function: RedriveFunction,
     pub source_queue_url: Option<String>,
@@ -40,25 +54,29 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
-        let dlq_url = env.required(
-            DLQ_URL,
-            "set it to the guarded function's dead-letter queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/trading-bot-dlq",
-        )?;
-        let queue_name = dlq_url
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .filter(|n| !n.is_empty() && !n.contains(':'))
-            .map(str::to_string)
-            .ok_or_else(|| {
-                ConfigError::malformed(
-                    DLQ_URL,
-                    format!("{dlq_url:?} has no queue name"),
-                    "use the queue URL SQS shows, ending in /<queue name>",
-                )
-            })?;
         let guarded = GuardedFunctions::from_env(env)?;
-        let redrive_function = redrive_function(env, &guarded)?;
+        let qualifier = env.optional(REDRIVE_QUALIFIER);
+        if let Some(q) = &qualifier
+            && (q.contains(':') || q.contains(','))
+        {
+            return Err(ConfigError::malformed(
+                REDRIVE_QUALIFIER,
+                format!("{q:?} is not an alias name or version"),
+                "use the alias the functions run under, e.g. live (or leave it empty for $LATEST)",
+            ));
+        }
+        let mut dlqs = Vec::new();
+        let entries = per_function::entries(env, DLQ_URL, &guarded)?;
+        for (name, entry) in guarded.names().zip(entries) {
+            let Some(raw) = entry else { continue };
+            dlqs.push(guarded_dlq(&raw, name, qualifier.as_deref())?);
+        }
+        let Some(first) = dlqs.first().cloned() else {
+            return Err(ConfigError::Missing {
+                var: DLQ_URL.into(),
+                hint: "set it to the guarded function's dead-letter queue URL or ARN (one per guarded function, in the order of GUARDED_FUNCTIONS), e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/trading-bot-dlq".into(),
+            });
+        };
         let keys = match env.optional(SENSITIVE_KEYS) {
             None => DEFAULT_SENSITIVE_KEYS
                 .iter()
@@ -96,9 +114,11 @@ impl Config {
             ));
         }
         Ok(Config {
-            dlq_url,
-            queue_name,
-            redrive_function,
+            guarded,
+            dlqs,
+            dlq_url: first.url,
+            queue_name: first.queue_name,
+            redrive_function: first.redrive_function,
             source_queue_url: env.optional(SOURCE_QUEUE_URL),
             alert_topic_arn: env.required(
                 ALERT_TOPIC_ARN,
@@ -117,31 +137,50 @@ impl Config {
     }
 }
 
-/// `REDRIVE_FUNCTION` (`name`, `name:qualifier` or an ARN), else the only guarded function.
-fn redrive_function(env: &Env, guarded: &GuardedFunctions) -> Result<RedriveFunction, ConfigError> {
-    let Some(reference) = env.optional(REDRIVE_FUNCTION) else {
-        return guarded
-            .single()
-            .map(|name| RedriveFunction { name: name.to_string(), qualifier: None })
-            .ok_or_else(|| ConfigError::Missing {
-                var: REDRIVE_FUNCTION.into(),
-                hint: "GUARDED_FUNCTIONS lists several functions: set it to the one this DLQ belongs to (name, name:alias or ARN)".into(),
-            });
-    };
-    let name = guarded.resolve(&reference).ok_or_else(|| {
+impl Config {
+    /// The configuration narrowed to `function`'s DLQ, or `None` when it has none.
+    pub fn for_function(&self, function: &str) -> Option<Config> {
+        let dlq = self
+            .dlqs
+            .iter()
+            .find(|d| d.redrive_function.name == function)?;
+        let mut narrowed = self.clone();
+        narrowed.dlq_url = dlq.url.clone();
+        narrowed.queue_name = dlq.queue_name.clone();
+        narrowed.redrive_function = dlq.redrive_function.clone();
+        Some(narrowed)
+    }
+}
+
+fn guarded_dlq(raw: &str, function: &str, qualifier: Option<&str>) -> Result<GuardedDlq, ConfigError> {
+    let url = per_function::queue_url(raw).ok_or_else(|| {
         ConfigError::malformed(
-            REDRIVE_FUNCTION,
-            format!("{reference:?} is not in GUARDED_FUNCTIONS"),
-            "name one of the guarded functions (or add it to GUARDED_FUNCTIONS)",
+            DLQ_URL,
+            format!("{raw:?} is neither a queue URL nor a queue ARN"),
+            "use the queue URL SQS shows (ending in /<queue name>) or the queue's ARN",
         )
     })?;
-    let parts: Vec<&str> = reference.split(':').collect();
-    let qualifier = match parts.as_slice() {
-        ["arn", _, "lambda", _, _, "function", _, q] => Some(q.to_string()),
-        [_, q] => Some(q.to_string()),
-        _ => None,
-    };
-    Ok(RedriveFunction { name, qualifier })
+    let queue_name = url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && !n.contains(':'))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ConfigError::malformed(
+                DLQ_URL,
+                format!("{raw:?} has no queue name"),
+                "use the queue URL SQS shows, ending in /<queue name>",
+            )
+        })?;
+    Ok(GuardedDlq {
+        url,
+        queue_name,
+        redrive_function: RedriveFunction {
+            name: function.to_string(),
+            qualifier: qualifier.map(str::to_string),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -180,33 +219,38 @@ mod tests {
     }
 
     #[test]
-    fn redrive_function_may_carry_a_qualifier_but_must_be_guarded() {
-        let c = Config::from_env(&env(&[(REDRIVE_FUNCTION, "trading-bot:live")])).unwrap();
+    fn the_redrive_qualifier_applies_to_every_function() {
+        let c = Config::from_env(&env(&[(REDRIVE_QUALIFIER, "live")])).unwrap();
         assert_eq!(c.redrive_function.qualifier.as_deref(), Some("live"));
-        let arn = "arn:aws:lambda:us-east-1:123456789012:function:trading-bot:7";
-        let c = Config::from_env(&env(&[(REDRIVE_FUNCTION, arn)])).unwrap();
-        assert_eq!(
-            c.redrive_function,
-            RedriveFunction {
-                name: "trading-bot".into(),
-                qualifier: Some("7".into())
-            }
-        );
-        let err = Config::from_env(&env(&[(REDRIVE_FUNCTION, "other")]))
+        let err = Config::from_env(&env(&[(REDRIVE_QUALIFIER, "bot:live")]))
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("REDRIVE_FUNCTION") && err.contains("GUARDED_FUNCTIONS"),
-            "{err}"
-        );
+        assert!(err.contains(REDRIVE_QUALIFIER), "{err}");
     }
 
     #[test]
-    fn several_guarded_functions_need_an_explicit_target() {
+    fn several_guarded_functions_each_have_their_dlq() {
+        let c = Config::from_env(&env(&[
+            ("GUARDED_FUNCTIONS", "bot,arn:aws:lambda:eu-west-1:123456789012:function:pricer"),
+            (
+                DLQ_URL,
+                "http://localhost/123456789012/bot-dlq,arn:aws:sqs:eu-west-1:123456789012:pricer-dlq",
+            ),
+        ]))
+        .unwrap();
+        let pricer = c.for_function("pricer").unwrap();
+        assert_eq!(pricer.queue_name, "pricer-dlq");
+        assert_eq!(
+            pricer.dlq_url,
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/pricer-dlq"
+        );
+        assert_eq!(pricer.redrive_function.name, "pricer");
+        assert_eq!(c.for_function("bot").unwrap().queue_name, "bot-dlq");
+        assert!(c.for_function("other").is_none());
         let err = Config::from_env(&env(&[("GUARDED_FUNCTIONS", "a,b")]))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("REDRIVE_FUNCTION"), "{err}");
+        assert!(err.contains(DLQ_URL) && err.contains("1 entries"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,10 @@ pub enum DlqError {
     /// A bad request: nothing was touched.
     #[error(transparent)]
     Request(#[from] RequestError),
+    #[error(
+        "{0} has no dead-letter queue in DLQ_URL, so there is nothing to inspect or redrive; add its queue (URL or ARN) at its place in the list"
+    )]
+    NoQueue(String),
     #[error("could not read the dead-letter queue's depth, so nothing was touched")]
     QueueUnreadable(#[source] AwsCallError),
     #[error(
@@ -42,6 +46,7 @@ impl ErrorType for DlqError {
             DlqError::Request(RequestError::UnknownAction(_)) => "Dlq.UnknownAction",
             DlqError::Request(RequestError::PurgeNotConfirmed { .. }) => "Dlq.PurgeNotConfirmed",
             DlqError::Request(_) => "Dlq.BadRequest",
+            DlqError::NoQueue(_) => "Dlq.NoQueue",
             DlqError::QueueUnreadable(_) => "Dlq.QueueUnreadable",
             DlqError::OutOfTime(_) => "Dlq.OutOfTime",
             DlqError::AlertNotPublished(_) => "Dlq.AlertNotPublished",

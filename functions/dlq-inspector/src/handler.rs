@@ -1,9 +1,10 @@
-//! What Lambda runs: check the request, refuse a redrive into a stopped function, make one
-//! pass over the DLQ, then publish the report and answer with it.
+//! What Lambda runs: check the request, pick the DLQ (or, for an unnamed inspect, every
+//! guarded function's), refuse a redrive into a stopped function, make one pass over the
+//! queue, then publish the report and answer with it.
 
 use guardian::dlq::destination;
 use guardian::dlq::report::Report;
-use guardian::dlq::request::{self, Action, Destination};
+use guardian::dlq::request::{self, Action, Destination, Request};
 use guardian::publication::Publication;
 use guardian::sns_text::{MAX_MESSAGE_BYTES, cap_body};
 use guardian_aws::deadline::Deadline;
@@ -17,6 +18,7 @@ use crate::error::DlqError;
 use crate::observe::{self, Observed};
 use crate::pass;
 use crate::ports::{Functions, Ports, Topics};
+use crate::scoped::Scoped;
 
 pub(crate) async fn handle<P: Ports>(
     ports: &P,
@@ -28,6 +30,35 @@ pub(crate) async fn handle<P: Ports>(
     // Every check on the request comes before the first AWS call.
     let request = request::parse(payload, config.max_messages_limit)?;
     observed.action = Some(request.action);
+    let functions = request::functions_acted_on(&request, &config.guarded)?;
+    let mut queues = Vec::new();
+    for function in &functions {
+        match Scoped::to_function(ports, function) {
+            Some(scoped) => queues.push(scoped),
+            // An unnamed inspect covers the functions that have a DLQ.
+            None if functions.len() > 1 => {}
+            None => return Err(DlqError::NoQueue(function.clone())),
+        }
+    }
+    if let [only] = queues.as_slice() {
+        return handle_one(only, &request, deadline, observed).await;
+    }
+    let mut reports = Vec::new();
+    for queue in &queues {
+        reports.push(handle_one(queue, &request, deadline, observed).await?);
+    }
+    Ok(serde_json::json!({ "reports": reports }))
+}
+
+/// One DLQ: the configuration's (narrowed to the function acted on).
+async fn handle_one<P: Ports>(
+    ports: &P,
+    request: &Request,
+    deadline: Deadline,
+    observed: &mut Observed,
+) -> Result<Value, DlqError> {
+    let config = ports.config();
+    let request = request.clone();
     request::check_purge_confirmed(&request, &config.queue_name)?;
     destination::check_source_queue(&request, config.source_queue_url.as_deref())?;
     if request.action == Action::Redrive && request.to == Destination::Function && !request.dry_run

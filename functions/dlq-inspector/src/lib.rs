@@ -10,11 +10,12 @@ mod handler;
 mod observe;
 mod pass;
 mod ports;
+mod scoped;
 
 #[cfg(test)]
 mod fakes;
 
 pub use app::App;
-pub use config::{Config, RedriveFunction};
+pub use config::{Config, GuardedDlq, RedriveFunction};
 pub use error::DlqError;
 pub use handler::handler;

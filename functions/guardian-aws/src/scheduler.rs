@@ -4,6 +4,8 @@ use aws_sdk_scheduler::Client;
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_scheduler::types::ScheduleState;
 
+use guardian::guarded::invokes;
+
 use crate::error::AwsCallError;
 use crate::on_first_use::OnFirstUse;
 
@@ -13,6 +15,8 @@ pub enum StateChange {
     Changed,
     /// It was already in the wanted state: nothing was written.
     AlreadySo,
+    /// It invokes another target than the function asked about: left as it was.
+    OtherTarget,
 }
 
 #[derive(Debug, Clone)]
@@ -34,7 +38,8 @@ impl Scheduler {
         }
     }
 
-    /// Enables or disables the schedule `name` in `group` (`None`: the default group).
+    /// Enables or disables the schedule `name` in `group` (`None`: the default group), only
+    /// if it invokes `for_function` when one is given.
     /// `UpdateSchedule` replaces the whole definition, so the current one is read and
     /// written back with only the state changed.
     pub async fn set_enabled(
@@ -42,8 +47,15 @@ impl Scheduler {
         group: Option<&str>,
         name: &str,
         enabled: bool,
+        for_function: Option<&str>,
     ) -> Result<StateChange, AwsCallError> {
         let current = self.get(group, name).await?;
+        if let Some(function) = for_function {
+            let target = current.target.as_ref().map(|t| t.arn()).unwrap_or_default();
+            if !invokes(target, function) {
+                return Ok(StateChange::OtherTarget);
+            }
+        }
         let wanted = if enabled {
             ScheduleState::Enabled
         } else {

@@ -52,6 +52,12 @@ impl GuardedFunctions {
     }
 }
 
+/// Whether a target ARN (a schedule's, an event rule's) invokes `function` (bare name),
+/// directly or through a version or alias.
+pub fn invokes(target_arn: &str, function: &str) -> bool {
+    target_arn.starts_with("arn:") && function_name(target_arn) == function
+}
+
 /// The account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`), if it has one.
 pub fn account_of(arn: &str) -> Option<&str> {
     match arn.split(':').collect::<Vec<_>>().as_slice() {
@@ -88,6 +94,16 @@ mod tests {
         );
         assert_eq!(g.resolve("other:7").as_deref(), Some("other"));
         assert_eq!(g.resolve("trading-bot-2"), None);
+    }
+
+    #[test]
+    fn a_target_invokes_a_function_by_arn_only() {
+        let alias = "arn:aws:lambda:eu-west-1:123456789012:function:bot:live";
+        assert!(invokes(alias, "bot"));
+        assert!(invokes("arn:aws:lambda:eu-west-1:123456789012:function:bot", "bot"));
+        assert!(!invokes(alias, "bot-2"));
+        assert!(!invokes("arn:aws:states:eu-west-1:123456789012:stateMachine:bot", "bot"));
+        assert!(!invokes("bot", "bot"));
     }
 
     #[test]

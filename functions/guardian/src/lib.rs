@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod guarded;
+pub mod per_function;
 pub mod preview;
 pub mod sns_text;
 

@@ -1,14 +1,29 @@
 //! Configuration from the environment (names in the README's kill-switch section).
 
+use std::collections::BTreeMap;
+
 use guardian::config::{ConfigError, Env};
 use guardian::guarded::GuardedFunctions;
 use guardian::killswitch::schedule::{SCHEDULE_NAMES, ScheduleRef};
+use guardian::per_function;
 
-/// The CodeDeploy deployment group that deploys the guarded function.
+pub const DEPLOYMENT_GROUPS: &str = "DEPLOYMENT_GROUPS";
+pub const DLQ_URL: &str = "DLQ_URL";
+
+/// The CodeDeploy deployment group that deploys a guarded function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentGroup {
     pub application: String,
     pub group: String,
+}
+
+/// What belongs to one guarded function besides itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Surroundings {
+    /// In-flight deployments of this group are stopped (with rollback) on stop.
+    pub deployment: Option<DeploymentGroup>,
+    /// The function's dead-letter queue: resume reports its depth.
+    pub dlq_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,12 +33,11 @@ pub struct Config {
     pub alert_topic_arn: String,
     /// Another account's topic that gets every stop/resume alert too (organisation scale).
     pub central_topic_arn: Option<String>,
-    /// Disabled on stop, enabled on resume.
+    /// Disabled on stop, enabled on resume: with several guarded functions, only those whose
+    /// target invokes the function acted on.
     pub schedules: Vec<ScheduleRef>,
-    /// In-flight deployments of this group are stopped (with rollback) on stop.
-    pub deployment: Option<DeploymentGroup>,
-    /// The guarded function's dead-letter queue: resume reports its depth.
-    pub dlq_url: Option<String>,
+    /// By bare function name; a function without an entry has none.
+    pub surroundings: BTreeMap<String, Surroundings>,
 }
 
 impl Config {
@@ -38,33 +52,63 @@ impl Config {
             .iter()
             .map(|raw| ScheduleRef::parse(raw))
             .collect::<Result<_, _>>()?;
-        let deployment = match (
-            env.optional("DEPLOYMENT_APPLICATION"),
-            env.optional("DEPLOYMENT_GROUP"),
-        ) {
-            (Some(application), Some(group)) => Some(DeploymentGroup { application, group }),
-            (None, None) => None,
-            (Some(_), None) => return Err(half_deployment("DEPLOYMENT_GROUP")),
-            (None, Some(_)) => return Err(half_deployment("DEPLOYMENT_APPLICATION")),
-        };
+        let groups = per_function::entries(env, DEPLOYMENT_GROUPS, &guarded)?;
+        let dlqs = per_function::entries(env, DLQ_URL, &guarded)?;
+        let mut surroundings = BTreeMap::new();
+        for ((name, group), dlq) in guarded.names().zip(groups).zip(dlqs) {
+            let around = Surroundings {
+                deployment: group.as_deref().map(deployment_group).transpose()?,
+                dlq_url: dlq.as_deref().map(dlq_url).transpose()?,
+            };
+            surroundings.insert(name.to_string(), around);
+        }
         Ok(Config {
             guarded,
             alert_topic_arn,
             central_topic_arn: env.optional_topic_arn("CENTRAL_TOPIC_ARN")?,
             schedules,
-            deployment,
-            dlq_url: env.optional("DLQ_URL"),
+            surroundings,
         })
+    }
+
+    /// What surrounds `function` (nothing when it has no entry).
+    pub fn around(&self, function: &str) -> Surroundings {
+        self.surroundings.get(function).cloned().unwrap_or_default()
+    }
+
+    /// With several guarded functions a schedule belongs to the one its target invokes; with
+    /// one, every configured schedule is its (the target may be a state machine that runs it).
+    pub fn schedule_owner_check<'a>(&self, function: &'a str) -> Option<&'a str> {
+        self.guarded.single().is_none().then_some(function)
     }
 }
 
-fn half_deployment(missing: &str) -> ConfigError {
-    ConfigError::Missing {
-        var: missing.to_string(),
-        hint: "DEPLOYMENT_APPLICATION and DEPLOYMENT_GROUP go together: set both to the guarded \
-               function's CodeDeploy application and deployment group, or neither"
-            .to_string(),
-    }
+/// `application/group` or the deployment group's ARN.
+fn deployment_group(raw: &str) -> Result<DeploymentGroup, ConfigError> {
+    per_function::resource_of(raw, "codedeploy", "deploymentgroup")
+        .and_then(|r| r.split_once('/'))
+        .filter(|(a, g)| !a.is_empty() && !g.is_empty() && !g.contains('/'))
+        .map(|(application, group)| DeploymentGroup {
+            application: application.to_string(),
+            group: group.to_string(),
+        })
+        .ok_or_else(|| {
+            ConfigError::malformed(
+                DEPLOYMENT_GROUPS,
+                format!("{raw:?} is not a deployment group"),
+                "use application/group, or the ARN arn:aws:codedeploy:<region>:<account>:deploymentgroup:<application>/<group>",
+            )
+        })
+}
+
+fn dlq_url(raw: &str) -> Result<String, ConfigError> {
+    per_function::queue_url(raw).ok_or_else(|| {
+        ConfigError::malformed(
+            DLQ_URL,
+            format!("{raw:?} is neither a queue URL nor a queue ARN"),
+            "use the queue's URL (https://sqs.<region>.amazonaws.com/<account>/<name>) or ARN",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -81,7 +125,7 @@ mod tests {
             ),
         ]))
         .unwrap();
-        assert!(min.schedules.is_empty() && min.deployment.is_none() && min.dlq_url.is_none());
+        assert!(min.schedules.is_empty() && min.around("bot") == Surroundings::default());
         let full = Config::from_env(&Env::from_pairs([
             ("GUARDED_FUNCTIONS", "bot"),
             (
@@ -89,8 +133,7 @@ mod tests {
                 "arn:aws:sns:us-east-1:123456789012:critical",
             ),
             ("SCHEDULE_NAMES", "tick, bots/hourly"),
-            ("DEPLOYMENT_APPLICATION", "app"),
-            ("DEPLOYMENT_GROUP", "group"),
+            ("DEPLOYMENT_GROUPS", "app/group"),
             (
                 "DLQ_URL",
                 "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
@@ -98,7 +141,44 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(full.schedules.len(), 2);
-        assert_eq!(full.deployment.unwrap().group, "group");
+        assert_eq!(full.around("bot").deployment.unwrap().group, "group");
+        assert_eq!(full.schedule_owner_check("bot"), None);
+    }
+
+    #[test]
+    fn several_functions_each_with_their_own_surroundings() {
+        let c = Config::from_env(&Env::from_pairs([
+            (
+                "GUARDED_FUNCTIONS",
+                "arn:aws:lambda:eu-west-1:123456789012:function:bot-a,bot-b",
+            ),
+            ("ALERT_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:critical"),
+            (
+                "DEPLOYMENT_GROUPS",
+                ",arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:app-b/group-b",
+            ),
+            (
+                "DLQ_URL",
+                "arn:aws:sqs:eu-west-1:123456789012:a-dlq,arn:aws:sqs:eu-west-1:123456789012:b-dlq",
+            ),
+        ]))
+        .unwrap();
+        let a = c.around("bot-a");
+        assert_eq!(a.deployment, None);
+        assert_eq!(
+            a.dlq_url.as_deref(),
+            Some("https://sqs.eu-west-1.amazonaws.com/123456789012/a-dlq")
+        );
+        let b = c.around("bot-b");
+        assert_eq!(
+            b.deployment,
+            Some(DeploymentGroup {
+                application: "app-b".into(),
+                group: "group-b".into()
+            })
+        );
+        assert!(b.dlq_url.unwrap().ends_with("/b-dlq"));
+        assert_eq!(c.schedule_owner_check("bot-b"), Some("bot-b"));
     }
 
     #[test]
@@ -110,12 +190,20 @@ mod tests {
                 .to_string()
                 .contains("ALERT_TOPIC_ARN")
         );
-        let half = Config::from_env(&Env::from_pairs([
-            ("GUARDED_FUNCTIONS", "bot"),
-            ("ALERT_TOPIC_ARN", "t"),
-            ("DEPLOYMENT_APPLICATION", "app"),
-        ]));
-        assert!(half.unwrap_err().to_string().contains("DEPLOYMENT_GROUP"));
+        for (var, value) in [
+            ("DEPLOYMENT_GROUPS", "app-without-group"),
+            ("DEPLOYMENT_GROUPS", "app/g,app/h"),
+            ("DLQ_URL", "bot-dlq"),
+        ] {
+            let err = Config::from_env(&Env::from_pairs([
+                ("GUARDED_FUNCTIONS", "bot"),
+                ("ALERT_TOPIC_ARN", "t"),
+                (var, value),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(var), "{var}={value}: {err}");
+        }
         let bad_schedule = Config::from_env(&Env::from_pairs([
             ("GUARDED_FUNCTIONS", "bot"),
             ("ALERT_TOPIC_ARN", "t"),

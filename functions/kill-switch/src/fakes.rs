@@ -38,6 +38,8 @@ pub struct State {
     pub completed: BTreeSet<String>,
     /// Schedule name -> enabled.
     pub schedules: BTreeMap<String, bool>,
+    /// The function a schedule invokes (unlisted: `BOT`).
+    pub schedule_targets: BTreeMap<String, String>,
     pub alerts: Vec<Publication>,
     /// The topic of each alert, in the same order.
     pub alert_topics: Vec<String>,
@@ -121,8 +123,7 @@ impl World {
                 "arn:aws:sns:us-east-1:123456789012:critical",
             ),
             ("SCHEDULE_NAMES", "tick"),
-            ("DEPLOYMENT_APPLICATION", "app"),
-            ("DEPLOYMENT_GROUP", "group"),
+            ("DEPLOYMENT_GROUPS", "app/group"),
             (
                 "DLQ_URL",
                 "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
@@ -280,8 +281,13 @@ impl FunctionSettings for World {
 }
 
 impl Deployments for World {
-    async fn in_flight_deployments(&self, _: &str, _: &str) -> Result<Vec<InFlight>, AwsCallError> {
-        self.enter("ListDeployments", String::new()).await?;
+    async fn in_flight_deployments(
+        &self,
+        application: &str,
+        group: &str,
+    ) -> Result<Vec<InFlight>, AwsCallError> {
+        self.enter("ListDeployments", format!("{application}/{group}"))
+            .await?;
         Ok(self.state().deployments.clone())
     }
     async fn stop_deployment(&self, id: &str, auto_rollback: bool) -> Result<(), AwsCallError> {
@@ -306,7 +312,12 @@ impl Schedules for World {
         _: Option<&str>,
         name: &str,
         enabled: bool,
+        for_function: Option<&str>,
     ) -> Result<StateChange, AwsCallError> {
+        let target = self.state().schedule_targets.get(name).cloned();
+        if for_function.is_some_and(|f| f != target.as_deref().unwrap_or(BOT)) {
+            return Ok(StateChange::OtherTarget);
+        }
         self.enter("UpdateSchedule", format!("{name}={enabled}"))
             .await?;
         let was = self.state().schedules.insert(name.to_string(), enabled);
@@ -328,8 +339,9 @@ impl Alerts for World {
 }
 
 impl Backlog for World {
-    async fn depth(&self, _: &str) -> Result<QueueDepth, AwsCallError> {
-        self.enter("GetQueueAttributes", String::new()).await?;
+    async fn depth(&self, queue_url: &str) -> Result<QueueDepth, AwsCallError> {
+        self.enter("GetQueueAttributes", queue_url.to_string())
+            .await?;
         let visible = self.state().dlq_visible;
         Ok(QueueDepth {
             visible,

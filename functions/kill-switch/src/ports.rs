@@ -51,13 +51,15 @@ pub trait Deployments {
     async fn stop_deployment(&self, id: &str, auto_rollback: bool) -> Result<(), AwsCallError>;
 }
 
-/// The guarded function's EventBridge schedules.
+/// The guarded functions' EventBridge schedules.
 pub trait Schedules {
+    /// Only when the schedule invokes `for_function`, if given.
     async fn set_enabled(
         &self,
         group: Option<&str>,
         name: &str,
         enabled: bool,
+        for_function: Option<&str>,
     ) -> Result<StateChange, AwsCallError>;
 }
 
@@ -111,8 +113,9 @@ impl Schedules for Scheduler {
         group: Option<&str>,
         name: &str,
         enabled: bool,
+        for_function: Option<&str>,
     ) -> Result<StateChange, AwsCallError> {
-        Scheduler::set_enabled(self, group, name, enabled).await
+        Scheduler::set_enabled(self, group, name, enabled, for_function).await
     }
 }
 

@@ -8,12 +8,12 @@ use guardian_aws::scheduler::StateChange;
 use crate::guarded::DEADLINE_MARGIN;
 use crate::ports::{Alerts, Backlog, Deployments, Ports, Schedules};
 
-/// Stops every in-flight deployment of the configured group, rolling it back, so no canary
+/// Stops every in-flight deployment of the function's group, rolling it back, so no canary
 /// is promoted while trading is halted. CodeDeploy's own rollbacks are left to finish: they
 /// move `live` back to the last good version, and stopping one could leave the bad version
 /// live (a repeated stop, or an alarm firing the kill switch mid-rollback, meets them).
 pub async fn stop_deployments(ports: &impl Ports, deadline: &Deadline, outcome: &mut Outcome) {
-    let Some(d) = &ports.config().deployment else {
+    let Some(d) = ports.config().around(&outcome.function).deployment else {
         return;
     };
     let codedeploy = ports.codedeploy();
@@ -45,7 +45,7 @@ pub async fn stop_deployments(ports: &impl Ports, deadline: &Deadline, outcome: 
     }
 }
 
-/// Enables or disables every configured schedule.
+/// Enables or disables every configured schedule of the function.
 pub async fn set_schedules(
     ports: &impl Ports,
     deadline: &Deadline,
@@ -53,13 +53,17 @@ pub async fn set_schedules(
     outcome: &mut Outcome,
 ) {
     let verb = if enabled { "enabled" } else { "disabled" };
+    let function = outcome.function.clone();
+    let owner = ports.config().schedule_owner_check(&function);
     for s in &ports.config().schedules {
         let set = ports
             .scheduler()
-            .set_enabled(s.group.as_deref(), &s.name, enabled);
+            .set_enabled(s.group.as_deref(), &s.name, enabled, owner);
         match deadline.call(DEADLINE_MARGIN, "UpdateSchedule", set).await {
             Ok(StateChange::Changed) => outcome.did(format!("{verb} schedule {s}")),
             Ok(StateChange::AlreadySo) => outcome.did(format!("schedule {s} was already {verb}")),
+            // Another guarded function's schedule: not this request's to touch.
+            Ok(StateChange::OtherTarget) => {}
             Err(e) => outcome.fail(format!("schedule:{s}"), e),
         }
     }
@@ -106,10 +110,10 @@ pub async fn alert(
 
 /// How many messages wait in the DLQ (they piled up while stopped; nothing is replayed).
 pub async fn report_dlq(ports: &impl Ports, deadline: &Deadline, outcome: &mut Outcome) {
-    let Some(url) = &ports.config().dlq_url else {
+    let Some(url) = ports.config().around(&outcome.function).dlq_url else {
         return;
     };
-    let depth = ports.sqs().depth(url);
+    let depth = ports.sqs().depth(&url);
     match deadline
         .call(DEADLINE_MARGIN, "GetQueueAttributes", depth)
         .await

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use guardian::config::{ConfigError, Env};
 use guardian::guarded::GuardedFunctions;
+use guardian::per_function;
 use guardian::hook::appspec::{DeploymentTarget, numbered_version};
 use guardian::hook::plan::SmokePlan;
 use guardian::hook::verdict::Phase;
@@ -73,11 +74,29 @@ impl Config {
             alert_topic_arn,
             phase,
             probe_concurrency,
-            rollback_alarms: env.list("ROLLBACK_ALARMS"),
-            rollback_composite_alarms: env.list("ROLLBACK_COMPOSITE_ALARMS"),
+            rollback_alarms: alarm_names(env, "ROLLBACK_ALARMS")?,
+            rollback_composite_alarms: alarm_names(env, "ROLLBACK_COMPOSITE_ALARMS")?,
             report_margin,
         })
     }
+}
+
+/// Alarm names or ARNs (what another stack exports) -> names, which `DescribeAlarms` takes.
+fn alarm_names(env: &Env, var: &str) -> Result<Vec<String>, ConfigError> {
+    env.list(var)
+        .iter()
+        .map(|raw| {
+            per_function::resource_of(raw, "cloudwatch", "alarm")
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    ConfigError::malformed(
+                        var,
+                        format!("{raw:?} is not a CloudWatch alarm ARN"),
+                        "use alarm names or ARNs (arn:aws:cloudwatch:<region>:<account>:alarm:<name>), comma-separated",
+                    )
+                })
+        })
+        .collect()
 }
 
 /// `TARGET_VERSION`: a version ARN (what the template passes: `!Ref <Function>.Version`, so
@@ -204,7 +223,10 @@ mod tests {
         let c = Config::from_env(&env(&[
             ("TARGET_VERSION", "7"),
             ("HOOK_PHASE", "POST"),
-            ("ROLLBACK_ALARMS", "a, b"),
+            (
+                "ROLLBACK_ALARMS",
+                "a, arn:aws:cloudwatch:eu-west-1:123456789012:alarm:b",
+            ),
         ]))
         .unwrap();
         let t = c.fallback_target.unwrap();
@@ -214,6 +236,11 @@ mod tests {
         );
         assert_eq!(c.phase, Phase::Post);
         assert_eq!(c.rollback_alarms, ["a", "b"]);
+        let not_an_alarm = Config::from_env(&env(&[(
+            "ROLLBACK_ALARMS",
+            "arn:aws:sns:eu-west-1:123456789012:b",
+        )]));
+        assert!(not_an_alarm.unwrap_err().to_string().contains("ROLLBACK_ALARMS"));
         let half = Config::from_env(&env(&[("TARGET_FUNCTION", "trading-bot")])).unwrap_err();
         assert!(half.to_string().contains("TARGET_VERSION"));
     }

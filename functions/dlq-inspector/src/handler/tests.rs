@@ -87,3 +87,44 @@ async fn a_depth_read_cut_off_by_the_deadline_is_out_of_time_with_the_one_code()
     let err = w.invoke(json!({})).await.unwrap_err();
     assert_eq!(err.error_type(), "Dlq.QueueUnreadable", "{err}");
 }
+
+#[tokio::test]
+async fn with_several_guarded_functions_a_request_acts_on_the_named_functions_queue() {
+    let several = [
+        ("GUARDED_FUNCTIONS", "trading-bot,pricer"),
+        (
+            "DLQ_URL",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/trading-dlq,arn:aws:sqs:us-east-1:123456789012:pricer-dlq",
+        ),
+        ("REDRIVE_QUALIFIER", "live"),
+    ];
+    let w = World::new(2, &several);
+    let err = w.invoke(json!({"action": "redrive"})).await.unwrap_err();
+    assert!(
+        err.to_string().contains("`function` is required for redrive"),
+        "{err}"
+    );
+    assert!(w.state().calls.is_empty(), "refused before any call");
+    let out = w
+        .invoke(json!({"action": "redrive", "function": "pricer", "dry_run": true}))
+        .await
+        .unwrap();
+    assert_eq!(out["queue"], "pricer-dlq");
+    assert!(
+        out["destination"].to_string().contains("pricer:live"),
+        "{out:#}"
+    );
+    let all = w.invoke(json!({"action": "inspect"})).await.unwrap();
+    let queues: Vec<_> = all["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["queue"].as_str().unwrap())
+        .collect();
+    assert_eq!(queues, ["trading-dlq", "pricer-dlq"]);
+    let unknown = w
+        .invoke(json!({"action": "inspect", "function": "other"}))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.error_type(), "Dlq.BadRequest");
+}

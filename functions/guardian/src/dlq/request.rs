@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::select::Selection;
+use crate::guarded::GuardedFunctions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,6 +38,9 @@ pub struct Request {
     pub dry_run: bool,
     pub to: Destination,
     pub confirm: Option<String>,
+    /// The guarded function whose DLQ to act on, as given (`None`: the only one, or every
+    /// one for `inspect`).
+    pub function: Option<String>,
 }
 
 impl Request {
@@ -50,6 +54,7 @@ impl Request {
             dry_run: false,
             to: Destination::Function,
             confirm: None,
+            function: None,
         }
     }
 }
@@ -86,12 +91,14 @@ pub const MAX_BODY_POINTER_CHARS: usize = 512;
 pub const MAX_BODY_EQUALS_BYTES: usize = 4 * 1024;
 /// SQS queue names are at most 80 characters.
 pub const MAX_CONFIRM_CHARS: usize = 256;
+/// A function ARN with a qualifier is at most 170 characters.
+pub const MAX_FUNCTION_CHARS: usize = 256;
 /// Slower than one message per 100 s, or faster than 1,000 per second, is not a pace: the
 /// interval (1 / rate) must also stay a representable `Duration`.
 pub const MIN_RATE_PER_SECOND: f64 = 0.01;
 pub const MAX_RATE_PER_SECOND: f64 = 1000.0;
 
-const FIELDS: &str = "action, max_messages, error_code, body_pointer, body_equals, max_age_seconds, rate_per_second, dry_run, to, confirm";
+const FIELDS: &str = "action, function, max_messages, error_code, body_pointer, body_equals, max_age_seconds, rate_per_second, dry_run, to, confirm";
 
 fn bad(field: &str, problem: impl Into<String>, fix: impl Into<String>) -> RequestError {
     RequestError::BadField {
@@ -148,6 +155,7 @@ pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, Reques
         ("error_code", MAX_ERROR_CODE_CHARS),
         ("body_pointer", MAX_BODY_POINTER_CHARS),
         ("confirm", MAX_CONFIRM_CHARS),
+        ("function", MAX_FUNCTION_CHARS),
     ] {
         let chars = optional_str(fields, field)?.map_or(0, |s| s.chars().count());
         if chars > limit {
@@ -224,6 +232,10 @@ pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, Reques
         }
     };
     let confirm = optional_str(fields, "confirm")?.map(str::to_string);
+    let function = optional_str(fields, "function")?
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(str::to_string);
 
     let only_for = |field: &str, allowed: &[Action]| {
         if fields.contains_key(field) && !allowed.contains(&action) {
@@ -250,7 +262,39 @@ pub fn parse(payload: &Value, max_messages_limit: u64) -> Result<Request, Reques
         dry_run,
         to,
         confirm,
+        function,
     })
+}
+
+/// The guarded functions (bare names) whose DLQs the request acts on: the one it names, else
+/// the only one; `inspect` without a name covers every one (the schedule's run), while a
+/// redrive or purge must say which queue it changes.
+pub fn functions_acted_on(
+    request: &Request,
+    guarded: &GuardedFunctions,
+) -> Result<Vec<String>, RequestError> {
+    let allowed = || guarded.names().collect::<Vec<_>>().join(", ");
+    if let Some(named) = &request.function {
+        return guarded.resolve(named).map(|f| vec![f]).ok_or_else(|| {
+            bad(
+                "function",
+                format!("{named:?} is not a guarded function"),
+                format!("use one of: {}", allowed()),
+            )
+        });
+    }
+    match (guarded.single(), request.action) {
+        (Some(only), _) => Ok(vec![only.to_string()]),
+        (None, Action::Inspect) => Ok(guarded.names().map(str::to_string).collect()),
+        (None, action) => Err(bad(
+            "function",
+            format!(
+                "is required for {}: this inspector watches the DLQs of several functions",
+                format!("{action:?}").to_lowercase()
+            ),
+            format!("add \"function\": one of {}", allowed()),
+        )),
+    }
 }
 
 /// `purge` goes ahead only when `confirm` names the queue it deletes from.

@@ -1,8 +1,10 @@
-//! `SCHEDULE_NAMES` entries: EventBridge Scheduler schedules as `group/name` or `name`.
+//! `SCHEDULE_NAMES` entries: EventBridge Scheduler schedules as `group/name`, `name` or the
+//! schedule's ARN (`arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>`).
 
 use std::fmt;
 
 use crate::config::ConfigError;
+use crate::per_function;
 
 pub const SCHEDULE_NAMES: &str = "SCHEDULE_NAMES";
 
@@ -19,8 +21,11 @@ impl ScheduleRef {
             ConfigError::malformed(
                 SCHEDULE_NAMES,
                 format!("{raw:?} {problem}"),
-                "use a comma-separated list of schedule names, each `name` (default group) or `group/name`",
+                "use a comma-separated list of schedules, each `name` (default group), `group/name` or the schedule's ARN",
             )
+        };
+        let Some(raw) = per_function::resource_of(raw, "scheduler", "schedule") else {
+            return Err(bad("is not a schedule ARN"));
         };
         let valid = |s: &str| {
             !s.is_empty()
@@ -68,8 +73,21 @@ mod tests {
     }
 
     #[test]
+    fn schedule_arns() {
+        let arn = ScheduleRef::parse("arn:aws:scheduler:eu-west-1:123456789012:schedule/bots/tick")
+            .unwrap();
+        assert_eq!(arn, ScheduleRef::parse("bots/tick").unwrap());
+    }
+
+    #[test]
     fn bad_names_name_the_variable() {
-        for raw in ["a/b/c", "/x", "x/", "has space"] {
+        for raw in [
+            "a/b/c",
+            "/x",
+            "x/",
+            "has space",
+            "arn:aws:sns:eu-west-1:123456789012:schedule/a/b",
+        ] {
             let err = ScheduleRef::parse(raw).unwrap_err().to_string();
             assert!(err.contains(SCHEDULE_NAMES), "{raw}: {err}");
         }

@@ -138,3 +138,56 @@ async fn a_central_topic_gets_the_same_alert_and_its_failure_does_not_block_the_
     assert_eq!(out["state"], "stopped");
     assert_eq!(w.state().concurrency, Some(0));
 }
+
+#[tokio::test]
+async fn with_several_guarded_functions_a_stop_touches_only_what_surrounds_the_named_one() {
+    let w = World::with_env(
+        Some(1),
+        [
+            ("GUARDED_FUNCTIONS", "bot,pricer"),
+            ("SCHEDULE_NAMES", "tick,prices"),
+            ("DEPLOYMENT_GROUPS", "app/group,pricing/pricer-group"),
+            (
+                "DLQ_URL",
+                "arn:aws:sqs:us-east-1:123456789012:bot-dlq,arn:aws:sqs:us-east-1:123456789012:pricer-dlq",
+            ),
+        ],
+    );
+    {
+        let mut s = w.state();
+        s.schedules.insert("prices".into(), true);
+        s.schedule_targets.insert("prices".into(), "pricer".into());
+    }
+    let stop_pricer = json!({"action": "stop", "reason": "stale prices", "function": "pricer"});
+    let out = w.invoke(stop_pricer).await.unwrap();
+    assert_eq!(out["failed"], json!([]), "{out:#}");
+    let resume_pricer = json!({"action": "resume", "reason": "fixed", "function": "pricer"});
+    w.invoke(resume_pricer.clone()).await.unwrap();
+    w.invoke(json!({"action": "stop", "reason": "x", "function": "pricer"}))
+        .await
+        .unwrap();
+    let s = w.state();
+    assert!(s.schedules["tick"], "the bot's schedule is not the pricer's");
+    assert!(!s.schedules["prices"]);
+    assert!(
+        s.calls.contains(&"ListDeployments pricing/pricer-group".to_string())
+            && !s.calls.iter().any(|c| c.contains("app/group")),
+        "{:?}",
+        s.calls
+    );
+    assert!(
+        s.calls.contains(
+            &"GetQueueAttributes https://sqs.us-east-1.amazonaws.com/123456789012/pricer-dlq"
+                .to_string()
+        ),
+        "{:?}",
+        s.calls
+    );
+    drop(s);
+    let err = w
+        .invoke(json!({"action": "stop", "reason": "x"}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"function\" is required") && err.contains("bot, pricer"), "{err}");
+}
