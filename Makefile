@@ -1,8 +1,8 @@
 # The two commands README.md opens with.
 .PHONY: drill test ci
 
-drill:  ## the rollout drill: the whole guardian against the local AWS emulator
-	cargo run --quiet -p e2e --bin drill
+drill:  ## the rollout drill against the local AWS emulator (SCENARIO=existing: a guardian-only stack guarding another stack's two bots)
+	SCENARIO=$(SCENARIO) cargo run --quiet -p e2e --bin drill
 
 test:   ## all tests (starts the local AWS emulator itself)
 	cargo test --workspace

@@ -12,8 +12,19 @@ async fn main() -> ExitCode {
         eprintln!("FAIL build: {e}");
         return ExitCode::FAILURE;
     }
+    // `make drill SCENARIO=existing`: the guardian-only stack guarding another stack's bots.
+    let scenario = std::env::var("SCENARIO").unwrap_or_default();
     println!("starting the local AWS emulator (moto + tests/moto_ext) ...");
-    let run = drill::run(TestAccount::new()).await;
+    let run = match scenario.as_str() {
+        "" | "all-in-one" => drill::run(TestAccount::new()).await,
+        "existing" => drill::existing::run(TestAccount::new()).await,
+        other => {
+            eprintln!(
+                "FAIL: SCENARIO={other:?} is not a drill; use all-in-one (the default) or existing"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
 
     println!("\n{:<4} {:<62} verdict", "", "step");
     let mut failed = 0;

@@ -4,6 +4,10 @@
 //! `Fn::GetAtt`, `Fn::Sub`), every identity-policy statement with the condition it is granted
 //! under, and who may invoke a function (IAM action and resource matching). No emulator: the
 //! template test asserts on the translation alone.
+//!
+//! It is the all-in-one variant (the default, `ExistingFunctionArns` blank): every `Fn::If`
+//! on the guardian-only conditions takes its all-in-one branch. The guardian-only variant is
+//! checked deployed (tests/tests/existing.rs reads its grants back from IAM).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -32,8 +36,49 @@ pub fn translated() -> &'static Value {
             "aws-sam-translator rejected template.yaml:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).expect("the translator prints JSON")
+        let mut template = serde_json::from_slice(&out.stdout).expect("the translator prints JSON");
+        all_in_one(&mut template);
+        template
     })
+}
+
+/// The guardian-only conditions (template.yaml's Conditions) as the all-in-one stack has them.
+const ALL_IN_ONE: [(&str, bool); 8] = [
+    ("GuardsExisting", false),
+    ("GuardsSample", true),
+    ("HasExistingDeployments", false),
+    ("HasExistingSchedules", false),
+    ("HasExistingRollbackAlarms", false),
+    ("GuardsDeployments", true),
+    ("GuardsSchedules", true),
+    ("ChecksRollbackAlarms", true),
+];
+
+/// Replaces each `Fn::If` on one of [`ALL_IN_ONE`]'s conditions by its branch, dropping
+/// `AWS::NoValue` as CloudFormation does.
+fn all_in_one(v: &mut Value) {
+    let branch = |v: &Value| -> Option<Value> {
+        let args = v.get("Fn::If")?.as_array()?;
+        let (_, holds) = ALL_IN_ONE
+            .iter()
+            .find(|(c, _)| args.first() == Some(&Value::from(*c)))?;
+        args.get(if *holds { 1 } else { 2 }).cloned()
+    };
+    let no_value = |v: &Value| v.get("Ref").is_some_and(|r| r == "AWS::NoValue");
+    while let Some(chosen) = branch(v) {
+        *v = chosen;
+    }
+    match v {
+        Value::Array(items) => {
+            items.iter_mut().for_each(all_in_one);
+            items.retain(|i| !no_value(i));
+        }
+        Value::Object(fields) => {
+            fields.values_mut().for_each(all_in_one);
+            fields.retain(|_, f| !no_value(f));
+        }
+        _ => {}
+    }
 }
 
 /// `.venv/sam` with the pins of `.ci/requirements-template.txt` (the stamp is a copy of the

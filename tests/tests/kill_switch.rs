@@ -132,13 +132,7 @@ async fn a_stopped_function_is_throttled_and_runs_again_after_resume() {
 
 #[tokio::test]
 async fn stop_during_a_deployment_stops_it_with_rollback() {
-    let w = KillSwitchWorld::new(
-        Some(1),
-        &[
-            ("DEPLOYMENT_GROUPS", format!("{APP}/{GROUP}")),
-        ],
-    )
-    .await;
+    let w = KillSwitchWorld::new(Some(1), &[("DEPLOYMENT_GROUPS", format!("{APP}/{GROUP}"))]).await;
     deployment_group(&w.acct, APP, GROUP, None).await;
     let id = deployment(
         &w.cfg,
@@ -462,9 +456,7 @@ async fn kill_switch_during_a_codedeploy_rollback_leaves_the_rollback_alone() {
     let w = KillSwitchWorld::in_account(
         acct,
         Some(1),
-        &[
-            ("DEPLOYMENT_GROUPS", format!("{APP}/{GROUP}")),
-        ],
+        &[("DEPLOYMENT_GROUPS", format!("{APP}/{GROUP}"))],
     )
     .await;
     sam_deployment_group(&w).await;

@@ -115,8 +115,8 @@ async fn the_kill_switch_without_pass_role_cannot_pause_the_schedule() {
     let acct = TestAccount::new();
     let template = Template::mutated_in(
         "KillSwitchRole",
-        "              - Sid: PassGuardedScheduleRole\n                Effect: Allow\n                Action: iam:PassRole\n",
-        "              - Sid: PassGuardedScheduleRole\n                Effect: Allow\n                Action: iam:GetRole\n",
+        "                - Sid: PassGuardedScheduleRole\n                  Effect: Allow\n                  Action: iam:PassRole\n",
+        "                - Sid: PassGuardedScheduleRole\n                  Effect: Allow\n                  Action: iam:GetRole\n",
     );
     let world = World::deploy(acct, &template, &[])
         .await
@@ -166,7 +166,7 @@ async fn hooks_without_a_target_version_fail_the_deployment_and_say_why() {
     acct.control.scale_time(0.01).await;
     let template = Template::mutated_in(
         "PreTrafficHookFunction",
-        "          TARGET_VERSION: !Ref GuardedFunction.Version\n",
+        "          TARGET_VERSION: !If [GuardsExisting, !Ref AWS::NoValue, !Ref GuardedFunction.Version]\n",
         "          TARGET_FUNCTION: !Ref GuardedFunction\n",
     );
     let mut world = World::deploy(acct, &template, &[])

@@ -152,7 +152,11 @@ impl Config {
     }
 }
 
-fn guarded_dlq(raw: &str, function: &str, qualifier: Option<&str>) -> Result<GuardedDlq, ConfigError> {
+fn guarded_dlq(
+    raw: &str,
+    function: &str,
+    qualifier: Option<&str>,
+) -> Result<GuardedDlq, ConfigError> {
     let url = per_function::queue_url(raw).ok_or_else(|| {
         ConfigError::malformed(
             DLQ_URL,

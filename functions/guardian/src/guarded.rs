@@ -100,9 +100,15 @@ mod tests {
     fn a_target_invokes_a_function_by_arn_only() {
         let alias = "arn:aws:lambda:eu-west-1:123456789012:function:bot:live";
         assert!(invokes(alias, "bot"));
-        assert!(invokes("arn:aws:lambda:eu-west-1:123456789012:function:bot", "bot"));
+        assert!(invokes(
+            "arn:aws:lambda:eu-west-1:123456789012:function:bot",
+            "bot"
+        ));
         assert!(!invokes(alias, "bot-2"));
-        assert!(!invokes("arn:aws:states:eu-west-1:123456789012:stateMachine:bot", "bot"));
+        assert!(!invokes(
+            "arn:aws:states:eu-west-1:123456789012:stateMachine:bot",
+            "bot"
+        ));
         assert!(!invokes("bot", "bot"));
     }
 

@@ -147,11 +147,21 @@ mod tests {
             Some("bots/tick")
         );
         let alarm = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:bot errors";
-        assert_eq!(resource_of(alarm, "cloudwatch", "alarm"), Some("bot errors"));
-        assert_eq!(resource_of("plain-name", "cloudwatch", "alarm"), Some("plain-name"));
+        assert_eq!(
+            resource_of(alarm, "cloudwatch", "alarm"),
+            Some("bot errors")
+        );
+        assert_eq!(
+            resource_of("plain-name", "cloudwatch", "alarm"),
+            Some("plain-name")
+        );
         assert_eq!(resource_of(group, "scheduler", "schedule"), None);
         assert_eq!(
-            resource_of("arn:aws:cloudwatch:eu-west-1:1:alarm:", "cloudwatch", "alarm"),
+            resource_of(
+                "arn:aws:cloudwatch:eu-west-1:1:alarm:",
+                "cloudwatch",
+                "alarm"
+            ),
             None
         );
     }

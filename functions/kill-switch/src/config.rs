@@ -152,7 +152,10 @@ mod tests {
                 "GUARDED_FUNCTIONS",
                 "arn:aws:lambda:eu-west-1:123456789012:function:bot-a,bot-b",
             ),
-            ("ALERT_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:critical"),
+            (
+                "ALERT_TOPIC_ARN",
+                "arn:aws:sns:eu-west-1:123456789012:critical",
+            ),
             (
                 "DEPLOYMENT_GROUPS",
                 ",arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:app-b/group-b",

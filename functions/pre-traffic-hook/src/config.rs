@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use guardian::config::{ConfigError, Env};
 use guardian::guarded::GuardedFunctions;
-use guardian::per_function;
 use guardian::hook::appspec::{DeploymentTarget, numbered_version};
 use guardian::hook::plan::SmokePlan;
 use guardian::hook::verdict::Phase;
+use guardian::per_function;
 
 pub const DEFAULT_PROBE_CONCURRENCY: usize = 4;
 pub const DEFAULT_REPORT_MARGIN: Duration = Duration::from_millis(3_000);
@@ -240,7 +240,12 @@ mod tests {
             "ROLLBACK_ALARMS",
             "arn:aws:sns:eu-west-1:123456789012:b",
         )]));
-        assert!(not_an_alarm.unwrap_err().to_string().contains("ROLLBACK_ALARMS"));
+        assert!(
+            not_an_alarm
+                .unwrap_err()
+                .to_string()
+                .contains("ROLLBACK_ALARMS")
+        );
         let half = Config::from_env(&env(&[("TARGET_FUNCTION", "trading-bot")])).unwrap_err();
         assert!(half.to_string().contains("TARGET_VERSION"));
     }

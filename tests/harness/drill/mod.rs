@@ -8,6 +8,7 @@
 //! EventBridge and SNS deliver to the fan-out, and every verdict is read from what the
 //! emulator recorded.
 
+pub mod existing;
 mod report;
 mod steps;
 

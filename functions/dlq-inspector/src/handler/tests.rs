@@ -101,7 +101,8 @@ async fn with_several_guarded_functions_a_request_acts_on_the_named_functions_qu
     let w = World::new(2, &several);
     let err = w.invoke(json!({"action": "redrive"})).await.unwrap_err();
     assert!(
-        err.to_string().contains("`function` is required for redrive"),
+        err.to_string()
+            .contains("`function` is required for redrive"),
         "{err}"
     );
     assert!(w.state().calls.is_empty(), "refused before any call");

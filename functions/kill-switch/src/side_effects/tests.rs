@@ -166,28 +166,30 @@ async fn with_several_guarded_functions_a_stop_touches_only_what_surrounds_the_n
     w.invoke(json!({"action": "stop", "reason": "x", "function": "pricer"}))
         .await
         .unwrap();
-    let s = w.state();
-    assert!(s.schedules["tick"], "the bot's schedule is not the pricer's");
-    assert!(!s.schedules["prices"]);
+    let calls = {
+        let s = w.state();
+        assert!(
+            s.schedules["tick"],
+            "the bot's schedule is not the pricer's"
+        );
+        assert!(!s.schedules["prices"]);
+        s.calls.clone()
+    };
     assert!(
-        s.calls.contains(&"ListDeployments pricing/pricer-group".to_string())
-            && !s.calls.iter().any(|c| c.contains("app/group")),
-        "{:?}",
-        s.calls
+        calls.contains(&"ListDeployments pricing/pricer-group".to_string())
+            && !calls.iter().any(|c| c.contains("app/group")),
+        "{calls:?}"
     );
-    assert!(
-        s.calls.contains(
-            &"GetQueueAttributes https://sqs.us-east-1.amazonaws.com/123456789012/pricer-dlq"
-                .to_string()
-        ),
-        "{:?}",
-        s.calls
-    );
-    drop(s);
+    let pricer_dlq =
+        "GetQueueAttributes https://sqs.us-east-1.amazonaws.com/123456789012/pricer-dlq";
+    assert!(calls.contains(&pricer_dlq.to_string()), "{calls:?}");
     let err = w
         .invoke(json!({"action": "stop", "reason": "x"}))
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("\"function\" is required") && err.contains("bot, pricer"), "{err}");
+    assert!(
+        err.contains("\"function\" is required") && err.contains("bot, pricer"),
+        "{err}"
+    );
 }

@@ -210,16 +210,25 @@ fn a_rate_whose_interval_overflows_is_refused() {
 #[test]
 fn the_function_acted_on_is_named_or_the_only_one() {
     let one = GuardedFunctions::new(["bot"]);
-    let two = GuardedFunctions::new(["bot", "arn:aws:lambda:eu-west-1:123456789012:function:pricer"]);
+    let two = GuardedFunctions::new([
+        "bot",
+        "arn:aws:lambda:eu-west-1:123456789012:function:pricer",
+    ]);
     let parsed = |v: Value| parse(&v, 100).unwrap();
     let inspect = parsed(json!({}));
     assert_eq!(functions_acted_on(&inspect, &one).unwrap(), ["bot"]);
-    assert_eq!(functions_acted_on(&inspect, &two).unwrap(), ["bot", "pricer"]);
+    assert_eq!(
+        functions_acted_on(&inspect, &two).unwrap(),
+        ["bot", "pricer"]
+    );
     let named = parsed(json!({"action": "redrive", "function": "pricer:live"}));
     assert_eq!(functions_acted_on(&named, &two).unwrap(), ["pricer"]);
     let unnamed = parsed(json!({"action": "redrive"}));
     let e = functions_acted_on(&unnamed, &two).unwrap_err().to_string();
-    assert!(e.contains("`function`") && e.contains("redrive") && e.contains("bot, pricer"), "{e}");
+    assert!(
+        e.contains("`function`") && e.contains("redrive") && e.contains("bot, pricer"),
+        "{e}"
+    );
     let other = parsed(json!({"action": "purge", "function": "bot-2", "confirm": "q"}));
     let e = functions_acted_on(&other, &two).unwrap_err().to_string();
     assert!(e.contains("\"bot-2\" is not a guarded function"), "{e}");
