@@ -382,6 +382,7 @@ fn every_function_environment_names_resources_that_exist() {
                 "FORWARD_OK",
                 "HALT_ON_ALARMS",
                 "KILL_SWITCH_FUNCTION",
+                "GUARDED_FUNCTIONS",
                 "CENTRAL_TOPIC_ARN",
             ],
         ),
@@ -447,6 +448,7 @@ fn every_function_environment_names_resources_that_exist() {
     for function in [
         "PreTrafficHookFunction",
         "PostTrafficHookFunction",
+        "AlarmFanoutFunction",
         "DlqInspectorFunction",
         "KillSwitchFunction",
     ] {

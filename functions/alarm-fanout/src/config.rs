@@ -7,6 +7,7 @@ use guardian::fanout::Severity;
 use guardian::fanout::glob::Glob;
 use guardian::fanout::render::LinkRegion;
 use guardian::fanout::routing::{ForwardOk, Routing, SeverityRule, Topics};
+use guardian::guarded::{GUARDED_FUNCTIONS, GuardedFunctions};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -20,6 +21,9 @@ pub struct Config {
     /// Alarms whose entering ALARM stops trading.
     pub halt_on: Vec<Glob>,
     pub kill_switch_function: Option<String>,
+    /// The functions the kill switch guards (`GUARDED_FUNCTIONS`, optional): an auto-halt
+    /// names the one its alarm watches.
+    pub guarded: GuardedFunctions,
     pub links: LinkRegion,
     pub retry: RetryPolicy,
 }
@@ -117,6 +121,7 @@ impl Config {
             forward_ok,
             halt_on,
             kill_switch_function,
+            guarded: GuardedFunctions::new(env.list(GUARDED_FUNCTIONS)),
             links: LinkRegion {
                 override_region: env.optional("CONSOLE_REGION"),
                 fallback: env

@@ -48,7 +48,7 @@ pub(crate) async fn halt(
     };
     for i in to_halt {
         let alert = &mut alerts[i];
-        let request = stop_request(alert).to_string();
+        let request = stop_request(alert, &config.guarded).to_string();
         let invoke = lambda.invoke_async(function, None, request.as_bytes());
         let note = match deadline.call(HALT_DEADLINE_MARGIN, "Invoke", invoke).await {
             Ok(()) => {

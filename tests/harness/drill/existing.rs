@@ -60,6 +60,8 @@ pub async fn deploy(acct: TestAccount) -> Result<Existing, String> {
             "ExistingDeadLetterQueueArns".to_string(),
             arns(&|b| acct.arn("sqs", &format!("{b}-dlq"))).join(","),
         ),
+        // The pricing bot's errors alarm stops it (and only it) when it fires.
+        ("HaltOnAlarms".to_string(), format!("{}-errors", bots[1])),
     ]);
     let mut world = World::deploy(acct.clone(), &Template::Repository, &as_params(&params))
         .await
@@ -121,7 +123,10 @@ pub async fn run(acct: TestAccount) -> DrillRun {
     }
     step!("two functions of another stack guarded", guarded);
     step!("a deployment of each: both hooks Succeeded", deployments);
-    step!("an alarm of each reaches the on-call", alarms);
+    step!(
+        "an alarm of each reaches the on-call; one auto-halts its bot",
+        alarms
+    );
     step!("a failed event in each DLQ: inspect, redrive", dead_letters);
     step!("stop and resume each, refuse the unguarded", stop_resume);
     steps.push(report::least_privilege(&scene.world).await);
@@ -257,7 +262,27 @@ impl Existing {
         check(missing.is_empty(), || {
             format!("not in the warning inbox: {missing:?} (got {got:?})")
         })?;
-        Ok(format!("{} alerts routed by the guardian", wanted.len()))
+        // HaltOnAlarms names the pricing bot's alarm: the fan-out asks the kill switch to stop
+        // the function that alarm watches, and only that one.
+        let [bot, pricer] = &self.bots;
+        let halted = w
+            .wait_for(Duration::from_secs(30), || async {
+                self.concurrency(pricer).await == Some(0)
+            })
+            .await;
+        let (bot_now, pricer_now) = (self.concurrency(bot).await, self.concurrency(pricer).await);
+        check(halted && bot_now == Some(1), || {
+            format!("auto-halt: {pricer} concurrency {pricer_now:?}, {bot} {bot_now:?}")
+        })?;
+        let resume = json!({"action": "resume", "reason": "alarm checked", "function": pricer});
+        self.kill_switch(resume).await?;
+        check(self.concurrency(pricer).await == Some(1), || {
+            format!("{pricer} was not resumed")
+        })?;
+        Ok(format!(
+            "{} alerts routed by the guardian; {pricer}'s alarm stopped {pricer} alone (then resumed)",
+            wanted.len()
+        ))
     }
 
     /// A failed event in each bot's DLQ: `inspect` reports both queues; a redrive must name

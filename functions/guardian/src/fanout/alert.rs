@@ -107,6 +107,10 @@ pub struct Alert {
     pub actions_suppressed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
+    /// The Lambda function the alarm's metric names (dimension `FunctionName`), if any: the
+    /// one an auto-halt stops when several are guarded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
     /// What rollout-guardian did about it (e.g. "auto-halt requested"), for the reader.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions_taken: Vec<String>,

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::alert::Alert;
 use super::glob::{Glob, any_matches};
+use crate::guarded::GuardedFunctions;
 
 /// How much of the alarm's reason goes into the kill switch's `reason` (it is recorded as a
 /// Lambda tag value, which holds at most 256 characters).
@@ -28,8 +29,8 @@ pub fn alerts_to_halt(alerts: &[Alert], halt_on: &[Glob]) -> Vec<usize> {
 }
 
 /// The kill switch's `stop` request for `alert`.
-pub fn stop_request(alert: &Alert) -> Value {
-    json!({
+pub fn stop_request(alert: &Alert, guarded: &GuardedFunctions) -> Value {
+    let mut request = json!({
         "action": "stop",
         "reason": format!(
             "auto-halt: alarm {} entered ALARM: {}",
@@ -37,7 +38,13 @@ pub fn stop_request(alert: &Alert) -> Value {
             shorten(&alert.reason, MAX_REASON_CHARS)
         ),
         "requested_by": "alarm-fanout",
-    })
+    });
+    // The guarded function the alarm watches; otherwise the kill switch stops its only one
+    // (or, guarding several, refuses by name).
+    if let Some(function) = alert.function.as_deref().and_then(|f| guarded.resolve(f)) {
+        request["function"] = Value::String(function);
+    }
+    request
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -89,8 +96,9 @@ mod tests {
     fn stop_request_names_the_alarm_and_a_short_reason() {
         let mut a = alarm("trading-bot-errors", "ALARM", "OK", "t");
         a.reason = format!("line one\nline two {}", "x".repeat(500));
-        let req = stop_request(&a);
+        let req = stop_request(&a, &GuardedFunctions::new(["trading-bot"]));
         assert_eq!(req["action"], "stop");
+        assert!(req.get("function").is_none(), "the alarm names no function");
         assert_eq!(req["requested_by"], "alarm-fanout");
         let reason = req["reason"].as_str().unwrap();
         assert!(
@@ -102,5 +110,19 @@ mod tests {
             reason.ends_with("...") && reason.chars().count() < 256,
             "{reason}"
         );
+    }
+
+    #[test]
+    fn stop_request_names_the_guarded_function_the_alarm_watches() {
+        let guarded = GuardedFunctions::new([
+            "arn:aws:lambda:eu-west-1:123456789012:function:trading-bot",
+            "pricing-bot",
+        ]);
+        let mut a = alarm("pricing-bot-errors", "ALARM", "OK", "t");
+        a.function = Some("pricing-bot".into());
+        assert_eq!(stop_request(&a, &guarded)["function"], "pricing-bot");
+        // Another function's alarm: left to the kill switch (its only function, or refused).
+        a.function = Some("orders-api".into());
+        assert!(stop_request(&a, &guarded).get("function").is_none());
     }
 }

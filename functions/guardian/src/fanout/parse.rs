@@ -130,6 +130,7 @@ fn classic_alarm(doc: &Value) -> Alert {
         trigger: trigger
             .and_then(classic_trigger)
             .or_else(|| text(doc, "/AlarmRule").map(|r| format!("rule: {r}"))),
+        function: trigger.and_then(classic_function),
         triggering_alarms: doc
             .get("TriggeringChildren")
             .and_then(Value::as_array)
@@ -229,6 +230,14 @@ fn alarm_data(envelope: &Value, data: &Value) -> Alert {
             })
             .unwrap_or_default(),
         actions_suppressed_by: text(data, "/state/actionsSuppressedBy"),
+        function: data
+            .pointer("/configuration/metrics")
+            .and_then(Value::as_array)
+            .and_then(|metrics| {
+                metrics
+                    .iter()
+                    .find_map(|m| text(m, "/metricStat/metric/dimensions/FunctionName"))
+            }),
         ..Alert::default()
     }
 }
@@ -275,6 +284,26 @@ fn modern_metrics(metrics: &[Value]) -> String {
     } else {
         format!("metric math: {}", parts.join("; "))
     }
+}
+
+/// The `FunctionName` dimension of a classic trigger's metric (or of its first metric-math
+/// metric that has one). Dimensions are `{"name","value"}` in SNS alarm JSON.
+fn classic_function(trigger: &Value) -> Option<String> {
+    let of = |dims: Option<&Value>| {
+        dims.and_then(Value::as_array)?.iter().find_map(|d| {
+            let name = text(d, "/name").or_else(|| text(d, "/Name"))?;
+            (name == "FunctionName")
+                .then(|| text(d, "/value").or_else(|| text(d, "/Value")))
+                .flatten()
+        })
+    };
+    of(trigger.get("Dimensions")).or_else(|| {
+        trigger
+            .get("Metrics")?
+            .as_array()?
+            .iter()
+            .find_map(|m| of(m.pointer("/MetricStat/Metric/Dimensions")))
+    })
 }
 
 /// Classic dimensions `[{"name","value"}]` as ` [name=value, ...]`.

@@ -238,3 +238,29 @@ fn a_plain_text_sns_message_keeps_its_subject() {
             .is_some_and(|r| r.starts_with("Our market-data vendor"))
     );
 }
+
+#[test]
+fn the_function_an_alarm_watches_is_read_from_its_metric() {
+    assert_eq!(
+        one("fanout-sns-classic-metric.json").function.as_deref(),
+        Some("trading-bot")
+    );
+    for modern in ["fanout-eventbridge-alarm.json", "fanout-action-metric.json"] {
+        assert_eq!(one(modern).function, None, "{modern}: an EC2 metric");
+        let mut event = sample(modern);
+        let data = if event.get("detail").is_some() {
+            "detail"
+        } else {
+            "alarmData"
+        };
+        event[data]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] =
+            serde_json::json!({"FunctionName": "pricing-bot", "Resource": "pricing-bot:live"});
+        let alerts = normalise(&event);
+        assert_eq!(
+            alerts[0].function.as_deref(),
+            Some("pricing-bot"),
+            "{modern}"
+        );
+    }
+    assert_eq!(one("fanout-action-composite.json").function, None);
+}
