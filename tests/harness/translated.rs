@@ -18,9 +18,9 @@ use serde_json::Value;
 
 use crate::workspace_root;
 
-/// template.yaml as CloudFormation receives it after the SAM transform (translated once per
-/// process).
-pub fn translated() -> &'static Value {
+/// template.yaml as CloudFormation receives it after the SAM transform, unresolved
+/// (translated once per process).
+fn raw_translation() -> &'static Value {
     static TRANSLATED: OnceLock<Value> = OnceLock::new();
     TRANSLATED.get_or_init(|| {
         let root = workspace_root();
@@ -36,30 +36,59 @@ pub fn translated() -> &'static Value {
             "aws-sam-translator rejected template.yaml:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut template = serde_json::from_slice(&out.stdout).expect("the translator prints JSON");
-        all_in_one(&mut template);
-        template
+        serde_json::from_slice(&out.stdout).expect("the translator prints JSON")
     })
 }
 
-/// The guardian-only conditions (template.yaml's Conditions) as the all-in-one stack has them.
-const ALL_IN_ONE: [(&str, bool); 8] = [
-    ("GuardsExisting", false),
-    ("GuardsSample", true),
-    ("HasExistingDeployments", false),
-    ("HasExistingSchedules", false),
-    ("HasExistingRollbackAlarms", false),
-    ("GuardsDeployments", true),
-    ("GuardsSchedules", true),
-    ("ChecksRollbackAlarms", true),
-];
+/// The translated template as the all-in-one stack runs it (the default parameters).
+pub fn translated() -> &'static Value {
+    static ALL_IN_ONE: OnceLock<Value> = OnceLock::new();
+    ALL_IN_ONE.get_or_init(|| variant(false))
+}
 
-/// Replaces each `Fn::If` on one of [`ALL_IN_ONE`]'s conditions by its branch, dropping
-/// `AWS::NoValue` as CloudFormation does.
-fn all_in_one(v: &mut Value) {
+/// The translated template as a guardian-only stack runs it (`ExistingFunctionArns` and
+/// every other Existing* parameter set): without the sample's resources.
+pub fn guardian_only() -> &'static Value {
+    static GUARDIAN_ONLY: OnceLock<Value> = OnceLock::new();
+    GUARDIAN_ONLY.get_or_init(|| variant(true))
+}
+
+/// Template.yaml's guardian-only conditions, by whether functions of other stacks are guarded
+/// (then each Existing* list is taken as given).
+fn guardian_only_conditions(existing: bool) -> [(&'static str, bool); 8] {
+    [
+        ("GuardsExisting", existing),
+        ("GuardsSample", !existing),
+        ("HasExistingDeployments", existing),
+        ("HasExistingSchedules", existing),
+        ("HasExistingRollbackAlarms", existing),
+        ("GuardsDeployments", true),
+        ("GuardsSchedules", true),
+        ("ChecksRollbackAlarms", true),
+    ]
+}
+
+fn variant(existing: bool) -> Value {
+    let conditions = guardian_only_conditions(existing);
+    let mut template = raw_translation().clone();
+    for section in ["Resources", "Outputs"] {
+        if let Some(entries) = template[section].as_object_mut() {
+            entries.retain(|_, r| {
+                let condition = r["Condition"].as_str().unwrap_or_default();
+                !conditions.contains(&(condition, false))
+            });
+        }
+    }
+    resolve_ifs(&mut template, &conditions);
+    template
+}
+
+/// Replaces each `Fn::If` on one of `conditions` by its branch, dropping `AWS::NoValue` as
+/// CloudFormation does; other conditions stay as they are.
+fn resolve_ifs(v: &mut Value, conditions: &[(&str, bool)]) {
     let branch = |v: &Value| -> Option<Value> {
         let args = v.get("Fn::If")?.as_array()?;
-        let (_, holds) = ALL_IN_ONE
+        let (_, holds) = conditions
             .iter()
             .find(|(c, _)| args.first() == Some(&Value::from(*c)))?;
         args.get(if *holds { 1 } else { 2 }).cloned()
@@ -70,11 +99,11 @@ fn all_in_one(v: &mut Value) {
     }
     match v {
         Value::Array(items) => {
-            items.iter_mut().for_each(all_in_one);
+            items.iter_mut().for_each(|i| resolve_ifs(i, conditions));
             items.retain(|i| !no_value(i));
         }
         Value::Object(fields) => {
-            fields.values_mut().for_each(all_in_one);
+            fields.values_mut().for_each(|f| resolve_ifs(f, conditions));
             fields.retain(|_, f| !no_value(f));
         }
         _ => {}
@@ -216,8 +245,14 @@ pub struct Grant {
 /// Every statement of every identity policy in the stack (role inline policies, IAM
 /// policies, managed policies), with both branches of an `Fn::If`.
 pub fn grants() -> Vec<Grant> {
+    grants_in(translated())
+}
+
+/// [`grants`] of a variant of the template (e.g. [`guardian_only`]).
+pub fn grants_in(template: &'static Value) -> Vec<Grant> {
     let mut all = vec![];
-    for (id, r) in resources() {
+    let resources = template["Resources"].as_object().into_iter().flatten();
+    for (id, r) in resources {
         let props = &r["Properties"];
         let documents: Vec<&Value> = match r["Type"].as_str() {
             Some("AWS::IAM::Role") => as_list(&props["Policies"])

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use e2e::translated::{
     Grant, action_matches, actions, as_list, could_cover_function, defined, environment,
-    function_name_text, grants, invokers, is_pseudo, of_type, references, resource, resources,
-    sub_variables, target_of, translated,
+    function_name_text, grants, grants_in, guardian_only, invokers, is_pseudo, of_type, references,
+    resource, resources, sub_variables, target_of, translated,
 };
 use serde_json::Value;
 
@@ -228,6 +228,86 @@ fn no_iam_statement_has_a_wildcard_outside_the_documented_list() {
             );
         }
     }
+}
+
+/// Statements that grant on what is guarded: in a guardian-only stack they name only what the
+/// Existing* parameters give.
+const GUARDED_GRANTS: [&str; 14] = [
+    "StopResumeGuardedFunction",
+    "ProbeNumberedVersions",
+    "SeeKillSwitchState",
+    "RedriveToGuardedAlias",
+    "ReadReleaseDeleteDeadLetters",
+    "CountDeadLetters",
+    "PauseGuardedSchedule",
+    "PassGuardedScheduleRole",
+    "StopInFlightDeployment",
+    "ReadDeploymentAndReportHook",
+    "ReadAppSpec",
+    "ReadRollbackAlarms",
+    "ReadDeploymentsInFlight",
+    "ReadDeadLetterDepth",
+];
+
+#[test]
+fn the_guardian_only_variant_has_no_sample_and_grants_only_on_the_existing_arns() {
+    let t = guardian_only();
+    let resources = t["Resources"].as_object().expect("resources");
+    for sample in [
+        "GuardedFunction",
+        "DeadLetterQueue",
+        "GuardedSchedule",
+        "GuardedErrorsAlarm",
+        "ServerlessDeploymentApplication",
+        "GuardedFunctionDeploymentGroup",
+        "CodeDeployServiceRole",
+        "OnCallDashboard",
+    ] {
+        assert!(
+            !resources.contains_key(sample),
+            "{sample} in a guardian-only stack"
+        );
+    }
+    let parameters = t["Parameters"].as_object().expect("parameters");
+    for (id, r) in resources {
+        for name in references(r) {
+            assert!(
+                is_pseudo(&name) || resources.contains_key(&name) || parameters.contains_key(&name),
+                "{id} refers to {name}, which a guardian-only stack does not have"
+            );
+        }
+    }
+    let all = grants_in(t);
+    let mut seen = BTreeSet::new();
+    for g in &all {
+        let s = g.statement;
+        let star = as_list(&s["Resource"]).iter().any(|r| *r == "*");
+        assert!(
+            !star || actions(s).iter().all(|a| STAR_RESOURCE_ACTIONS.contains(a)),
+            "{}: `*` in {s}",
+            g.holder
+        );
+        let Some(sid) = s["Sid"].as_str().filter(|sid| GUARDED_GRANTS.contains(sid)) else {
+            continue;
+        };
+        seen.insert(sid);
+        let named = references(&s["Resource"]);
+        assert!(
+            !named.is_empty() && named.iter().all(|n| n.starts_with("Existing")),
+            "{}.{sid} grants on {named:?}, not only the Existing* parameters",
+            g.holder
+        );
+    }
+    assert_eq!(seen.len(), GUARDED_GRANTS.len(), "found {seen:?}");
+    let outputs = t["Outputs"].as_object().expect("outputs");
+    for key in [
+        "PreTrafficHookFunctionName",
+        "PostTrafficHookFunctionName",
+        "AlarmTopicArn",
+    ] {
+        assert!(outputs.contains_key(key), "output {key}");
+    }
+    assert!(!outputs.contains_key("GuardedFunctionName"));
 }
 
 #[test]
