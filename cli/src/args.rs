@@ -127,6 +127,9 @@ pub enum DlqCommand {
     /// What failed: depth, ages, error groups, redacted samples; nothing is consumed
     #[command(after_help = exit_codes!())]
     Inspect {
+        /// The guarded function whose DLQ, when the inspector watches several
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
         /// Examine at most this many messages
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         max_messages: Option<u64>,
@@ -137,6 +140,9 @@ pub enum DlqCommand {
     /// Re-send the failed events to the guarded function; stale ones are skipped, never replayed
     #[command(after_help = exit_codes!())]
     Redrive {
+        /// The guarded function whose DLQ, when the inspector watches several
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
         /// Say what would be re-sent; re-send nothing
         #[arg(long)]
         dry_run: bool,
@@ -156,6 +162,9 @@ pub enum DlqCommand {
     /// Delete the selected messages for good (asks you to type the queue name)
     #[command(after_help = exit_codes!())]
     Purge {
+        /// The guarded function whose DLQ, when the inspector watches several
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
         /// The DLQ's name, instead of typing it at the prompt
         #[arg(long, value_name = "QUEUE_NAME")]
         confirm: Option<String>,

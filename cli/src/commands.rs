@@ -324,9 +324,17 @@ async fn kill_switch(
 
 /// What `status` reads itself, with the caller's rights: deployments in flight, DLQ depth.
 async fn status_extras(aws: &Aws, g: &Guardian) -> Extras {
+    // A stack read without these outputs is a guardian-only one.
+    fn missing<T>(g: &Guardian) -> Read<T> {
+        if g.stack.is_some() {
+            Read::NotInStack
+        } else {
+            Read::Unknown
+        }
+    }
     let deployments = async {
         match g.deployment() {
-            None => Read::Unknown,
+            None => missing(g),
             Some((app, group)) => to_read(
                 aws.deployments_in_flight(app, group).await,
                 "codedeploy:ListDeployments",
@@ -335,7 +343,7 @@ async fn status_extras(aws: &Aws, g: &Guardian) -> Extras {
     };
     let dlq = async {
         match &g.dlq_url {
-            None => Read::Unknown,
+            None => missing(g),
             Some(url) => to_read(aws.dlq_depth(url).await, "sqs:GetQueueAttributes"),
         }
     };
@@ -366,17 +374,20 @@ async fn dlq_command(
 ) -> Result<Done, CliError> {
     let (action, options) = match command {
         DlqCommand::Inspect {
+            function,
             max_messages,
             max_age,
         } => (
             DlqAction::Inspect,
             dlq::Options {
+                function: function.clone(),
                 max_messages: *max_messages,
                 max_age: *max_age,
                 ..dlq::Options::default()
             },
         ),
         DlqCommand::Redrive {
+            function,
             dry_run,
             max_age,
             max_messages,
@@ -391,9 +402,11 @@ async fn dlq_command(
                 rate_per_second: *rate,
                 error_code: error_code.clone(),
                 confirm: None,
+                function: function.clone(),
             },
         ),
         DlqCommand::Purge {
+            function,
             confirm,
             dry_run,
             max_messages,
@@ -413,6 +426,7 @@ async fn dlq_command(
                     dry_run: *dry_run,
                     error_code: error_code.clone(),
                     confirm,
+                    function: function.clone(),
                     ..dlq::Options::default()
                 },
             )

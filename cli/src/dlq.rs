@@ -22,6 +22,8 @@ pub struct Options {
     pub rate_per_second: Option<f64>,
     pub error_code: Option<String>,
     pub confirm: Option<String>,
+    /// The guarded function whose DLQ (an inspector watching several needs it to change one).
+    pub function: Option<String>,
 }
 
 pub fn request(action: Action, o: &Options) -> Value {
@@ -48,6 +50,9 @@ pub fn request(action: Action, o: &Options) -> Value {
     }
     if let Some(confirm) = &o.confirm {
         out["confirm"] = json!(confirm);
+    }
+    if let Some(function) = &o.function {
+        out["function"] = json!(function);
     }
     out
 }
@@ -133,11 +138,26 @@ pub fn summarize(action: Action, answer: &Answer, me: &str, style: Style) -> Sum
         Ok(value) => value,
         Err(summary) => return summary,
     };
-    let report: Report = serde_json::from_value(value.clone()).unwrap_or_default();
-    let exit = exit_for(action, &report);
+    // An inspect naming no function, of an inspector watching several DLQs: one report each.
+    let reports: Vec<Report> = match value.get("reports").and_then(Value::as_array) {
+        Some(many) => many
+            .iter()
+            .map(|r| serde_json::from_value(r.clone()).unwrap_or_default())
+            .collect(),
+        None => vec![serde_json::from_value(value.clone()).unwrap_or_default()],
+    };
+    let exits: Vec<Exit> = reports.iter().map(|r| exit_for(action, r)).collect();
     Summary {
-        text: render(action, &report, me, style),
-        exit,
+        text: reports
+            .iter()
+            .map(|r| render(action, r, me, style))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        exit: exits
+            .iter()
+            .copied()
+            .find(|e| *e != Exit::Done)
+            .unwrap_or(Exit::Done),
     }
 }
 
@@ -363,6 +383,7 @@ mod tests {
             rate_per_second: Some(5.0),
             error_code: Some("200".into()),
             confirm: None,
+            function: None,
         };
         assert_eq!(
             request(Action::Redrive, &o),
@@ -377,6 +398,30 @@ mod tests {
             request(Action::Purge, &purge),
             json!({"action": "purge", "confirm": "rg-dlq"})
         );
+    }
+
+    #[test]
+    fn an_inspector_watching_several_dlqs_answers_a_report_each() {
+        let named = Options {
+            function: Some("pricing-bot".into()),
+            ..Options::default()
+        };
+        assert_eq!(
+            request(Action::Redrive, &named),
+            json!({"action": "redrive", "function": "pricing-bot"})
+        );
+        let mut second = inspect_report();
+        second["queue"] = json!("pricing-dlq");
+        let s = summary(
+            Action::Inspect,
+            json!({"reports": [inspect_report(), second]}),
+        );
+        assert!(
+            s.text.contains("rg-dlq") && s.text.contains("pricing-dlq"),
+            "{}",
+            s.text
+        );
+        assert_eq!(s.exit, Exit::Done);
     }
 
     fn inspect_report() -> Value {

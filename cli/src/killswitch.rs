@@ -76,6 +76,9 @@ pub enum Read<T> {
     Failed(String),
     /// Not attempted: the stack's outputs are not known.
     Unknown,
+    /// Not attempted: the stack was read and does not name it (a guardian-only stack guards
+    /// functions of other stacks, whose deployment groups and DLQs its outputs do not list).
+    NotInStack,
 }
 
 impl<T> Read<T> {
@@ -283,6 +286,9 @@ fn unread<T>(read: &Read<T>, style: Style) -> String {
         )),
         Read::Failed(why) => style.yellow(&format!("could not read: {why}")),
         Read::Unknown => "unknown (name the stack with --stack to read it)".to_string(),
+        Read::NotInStack => {
+            "not shown: the stack is guardian-only (see the function's own stack)".to_string()
+        }
         Read::Got(_) => String::new(),
     }
 }

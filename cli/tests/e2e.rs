@@ -401,3 +401,100 @@ async fn an_operator_stops_checks_resumes_and_inspects_with_the_cli() {
         "{unknown}"
     );
 }
+
+/// A guardian-only stack guarding two bots of another stack (README "Guard an existing
+/// function"): every command names its bot with `--function`; one naming none is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_names_the_bot_when_the_guardian_guards_several() {
+    let scene = e2e::drill::existing::deploy(TestAccount::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (world, [bot, pricer]) = (&scene.world, &scene.bots);
+    let (bot, pricer) = (bot.as_str(), pricer.as_str());
+    let acct = &world.acct;
+    let oncall = assume(world, "on-call", "alice").await;
+
+    let status = cli(
+        acct,
+        &oncall,
+        &["--stack", STACK, "status", "--function", pricer],
+    )
+    .await;
+    assert_eq!(status.code, 0, "status:\n{status}");
+    assert!(status.stdout.starts_with("RUNNING  "), "{status}");
+    assert!(
+        status
+            .stdout
+            .contains("  DLQ: not shown: the stack is guardian-only"),
+        "{status}"
+    );
+    let unnamed = cli(
+        acct,
+        &oncall,
+        &["--stack", STACK, "stop", "--reason", "drill"],
+    )
+    .await;
+    println!(
+        "$ rollout-guardian status --function {pricer}\n{status}\n$ rollout-guardian stop --reason drill\n{unnamed}"
+    );
+    assert_ne!(unnamed.code, 0, "a stop naming no bot:\n{unnamed}");
+    assert!(
+        format!("{}{}", unnamed.stdout, unnamed.stderr).contains("function"),
+        "{unnamed}"
+    );
+    assert_eq!(e2e::reserved_concurrency(&world.admin, bot).await, Some(1));
+    assert_eq!(
+        e2e::reserved_concurrency(&world.admin, pricer).await,
+        Some(1)
+    );
+
+    let stop_args = [
+        "--stack",
+        STACK,
+        "stop",
+        "--function",
+        pricer,
+        "--reason",
+        "stale",
+    ];
+    let stop = cli(acct, &oncall, &stop_args).await;
+    assert_eq!(stop.code, 0, "stop:\n{stop}");
+    assert_eq!(
+        e2e::reserved_concurrency(&world.admin, pricer).await,
+        Some(0)
+    );
+    assert_eq!(e2e::reserved_concurrency(&world.admin, bot).await, Some(1));
+    let resume_args = [
+        "--stack",
+        STACK,
+        "resume",
+        "--function",
+        pricer,
+        "--reason",
+        "fixed",
+    ];
+    let resume = cli(acct, &oncall, &resume_args).await;
+    assert_eq!(resume.code, 0, "resume:\n{resume}");
+    assert_eq!(
+        e2e::reserved_concurrency(&world.admin, pricer).await,
+        Some(1)
+    );
+
+    let inspect = cli(acct, &oncall, &["--stack", STACK, "dlq", "inspect"]).await;
+    assert_eq!(inspect.code, 0, "inspect:\n{inspect}");
+    for bot in [bot, pricer] {
+        assert!(inspect.stdout.contains(&format!("{bot}-dlq")), "{inspect}");
+    }
+    let redrive_args = [
+        "--stack",
+        STACK,
+        "dlq",
+        "redrive",
+        "--function",
+        bot,
+        "--dry-run",
+    ];
+    let redrive = cli(acct, &oncall, &redrive_args).await;
+    assert_eq!(redrive.code, 0, "redrive:\n{redrive}");
+    assert!(redrive.stdout.contains(&format!("{bot}-dlq")), "{redrive}");
+}
