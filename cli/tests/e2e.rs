@@ -411,90 +411,55 @@ async fn an_operator_names_the_bot_when_the_guardian_guards_several() {
         .unwrap_or_else(|e| panic!("{e}"));
     let (world, [bot, pricer]) = (&scene.world, &scene.bots);
     let (bot, pricer) = (bot.as_str(), pricer.as_str());
-    let acct = &world.acct;
     let oncall = assume(world, "on-call", "alice").await;
+    let run = |args: &[&str]| {
+        let args: Vec<String> = ["--stack", STACK]
+            .iter()
+            .chain(args)
+            .map(|a| a.to_string())
+            .collect();
+        let (acct, oncall) = (&world.acct, &oncall);
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(acct, oncall, &args).await
+        }
+    };
+    // (trading bot, pricing bot) reserved concurrency.
+    let concurrency = || async {
+        (
+            e2e::reserved_concurrency(&world.admin, bot).await,
+            e2e::reserved_concurrency(&world.admin, pricer).await,
+        )
+    };
 
-    let status = cli(
-        acct,
-        &oncall,
-        &["--stack", STACK, "status", "--function", pricer],
-    )
-    .await;
+    let status = run(&["status", "--function", pricer]).await;
+    let unnamed = run(&["stop", "--reason", "drill"]).await;
+    println!("$ rollout-guardian status --function {pricer}\n{status}");
+    println!("$ rollout-guardian stop --reason drill\n{unnamed}");
     assert_eq!(status.code, 0, "status:\n{status}");
     assert!(status.stdout.starts_with("RUNNING  "), "{status}");
-    assert!(
-        status
-            .stdout
-            .contains("  DLQ: not shown: the stack is guardian-only"),
-        "{status}"
-    );
-    let unnamed = cli(
-        acct,
-        &oncall,
-        &["--stack", STACK, "stop", "--reason", "drill"],
-    )
-    .await;
-    println!(
-        "$ rollout-guardian status --function {pricer}\n{status}\n$ rollout-guardian stop --reason drill\n{unnamed}"
-    );
+    let not_shown = "  DLQ: not shown: the stack is guardian-only";
+    assert!(status.stdout.contains(not_shown), "{status}");
     assert_ne!(unnamed.code, 0, "a stop naming no bot:\n{unnamed}");
     assert!(
-        format!("{}{}", unnamed.stdout, unnamed.stderr).contains("function"),
+        unnamed.stdout.contains("KillSwitch.FunctionRequired"),
         "{unnamed}"
     );
-    assert_eq!(e2e::reserved_concurrency(&world.admin, bot).await, Some(1));
-    assert_eq!(
-        e2e::reserved_concurrency(&world.admin, pricer).await,
-        Some(1)
-    );
+    assert_eq!(concurrency().await, (Some(1), Some(1)));
 
-    let stop_args = [
-        "--stack",
-        STACK,
-        "stop",
-        "--function",
-        pricer,
-        "--reason",
-        "stale",
-    ];
-    let stop = cli(acct, &oncall, &stop_args).await;
+    let stop = run(&["stop", "--function", pricer, "--reason", "stale"]).await;
     assert_eq!(stop.code, 0, "stop:\n{stop}");
-    assert_eq!(
-        e2e::reserved_concurrency(&world.admin, pricer).await,
-        Some(0)
-    );
-    assert_eq!(e2e::reserved_concurrency(&world.admin, bot).await, Some(1));
-    let resume_args = [
-        "--stack",
-        STACK,
-        "resume",
-        "--function",
-        pricer,
-        "--reason",
-        "fixed",
-    ];
-    let resume = cli(acct, &oncall, &resume_args).await;
+    assert_eq!(concurrency().await, (Some(1), Some(0)));
+    let resume = run(&["resume", "--function", pricer, "--reason", "fixed"]).await;
     assert_eq!(resume.code, 0, "resume:\n{resume}");
-    assert_eq!(
-        e2e::reserved_concurrency(&world.admin, pricer).await,
-        Some(1)
-    );
+    assert_eq!(concurrency().await, (Some(1), Some(1)));
 
-    let inspect = cli(acct, &oncall, &["--stack", STACK, "dlq", "inspect"]).await;
+    let inspect = run(&["dlq", "inspect"]).await;
     assert_eq!(inspect.code, 0, "inspect:\n{inspect}");
     for bot in [bot, pricer] {
         assert!(inspect.stdout.contains(&format!("{bot}-dlq")), "{inspect}");
     }
-    let redrive_args = [
-        "--stack",
-        STACK,
-        "dlq",
-        "redrive",
-        "--function",
-        bot,
-        "--dry-run",
-    ];
-    let redrive = cli(acct, &oncall, &redrive_args).await;
+    let redrive = run(&["dlq", "redrive", "--function", bot, "--dry-run"]).await;
     assert_eq!(redrive.code, 0, "redrive:\n{redrive}");
     assert!(redrive.stdout.contains(&format!("{bot}-dlq")), "{redrive}");
 }

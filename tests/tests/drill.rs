@@ -8,11 +8,7 @@ use e2e::{TestAccount, build_functions, drill};
 async fn the_drill_behaves_and_every_grant_is_needed() {
     build_functions(false).unwrap_or_else(|e| panic!("{e}"));
     let run = drill::run(TestAccount::new()).await;
-    let failed: Vec<String> = run
-        .steps
-        .iter()
-        .filter_map(|s| s.outcome.as_ref().err().map(|e| format!("{}: {e}", s.name)))
-        .collect();
+    let failed = run.misbehaved();
     assert!(
         failed.is_empty(),
         "drill steps misbehaved (logs in {}):\n{}",

@@ -12,11 +12,7 @@ use serde_json::Value;
 async fn a_guardian_only_stack_guards_two_functions_of_another_stack() {
     build_functions(false).unwrap_or_else(|e| panic!("{e}"));
     let run = existing::run(TestAccount::new()).await;
-    let failed: Vec<String> = run
-        .steps
-        .iter()
-        .filter_map(|s| s.outcome.as_ref().err().map(|e| format!("{}: {e}", s.name)))
-        .collect();
+    let failed = run.misbehaved();
     assert!(
         failed.is_empty(),
         "steps misbehaved (logs in {}):\n{}",

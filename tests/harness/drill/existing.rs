@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudwatch::types::StateValue;
 use serde_json::{Value, json};
 
-use super::{DrillRun, StepResult, TIME_SCALE, report};
+use super::{DrillRun, TIME_SCALE, report, verdict};
 use crate::{STACK, Stack, Template, TestAccount, World, workspace_root};
 
 /// The example app's stack name: its bots are `<APP>-trading-bot` and `<APP>-pricing-bot`.
@@ -94,15 +94,8 @@ pub async fn run(acct: TestAccount) -> DrillRun {
     let scene = match deploy(acct).await {
         Ok(scene) => scene,
         Err(failure) => {
-            println!("\nFAIL {failure}");
-            let step = StepResult {
-                name: "deploy the guardian-only stack and the app",
-                outcome: Err(failure),
-            };
-            return DrillRun {
-                steps: vec![step],
-                logs,
-            };
+            let name = "deploy the guardian-only stack and the app";
+            return DrillRun::undeployed(name, failure, logs);
         }
     };
     report::stack_summary(&scene.world).await;
@@ -110,15 +103,7 @@ pub async fn run(acct: TestAccount) -> DrillRun {
     macro_rules! step {
         ($name:expr, $method:ident) => {{
             println!("--- {}", $name);
-            let outcome = scene.$method().await;
-            match &outcome {
-                Ok(evidence) => println!("PASS {}: {}\n", $name, evidence),
-                Err(e) => println!("FAIL {}: {}\n", $name, e),
-            }
-            steps.push(StepResult {
-                name: $name,
-                outcome,
-            });
+            steps.push(verdict($name, scene.$method().await));
         }};
     }
     step!("two functions of another stack guarded", guarded);

@@ -40,6 +40,38 @@ pub struct DrillRun {
     pub logs: std::path::PathBuf,
 }
 
+impl DrillRun {
+    /// A run that ended at its deploy: one failed step.
+    fn undeployed(name: &'static str, failure: String, logs: std::path::PathBuf) -> DrillRun {
+        println!("\nFAIL {name}:\n{failure}");
+        let step = StepResult {
+            name,
+            outcome: Err(failure),
+        };
+        DrillRun {
+            steps: vec![step],
+            logs,
+        }
+    }
+
+    /// `step: what misbehaved`, for every step that did.
+    pub fn misbehaved(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|s| s.outcome.as_ref().err().map(|e| format!("{}: {e}", s.name)))
+            .collect()
+    }
+}
+
+/// Prints a step's verdict as the drill goes, and keeps it.
+fn verdict(name: &'static str, outcome: Result<String, String>) -> StepResult {
+    match &outcome {
+        Ok(evidence) => println!("PASS {name}: {evidence}\n"),
+        Err(e) => println!("FAIL {name}: {e}\n"),
+    }
+    StepResult { name, outcome }
+}
+
 /// Deploys the stack into `acct` and plays every step, printing as it goes. A failed deploy
 /// is the first (and only) step's failure.
 pub async fn run(acct: TestAccount) -> DrillRun {
@@ -51,17 +83,7 @@ pub async fn run(acct: TestAccount) -> DrillRun {
     let logs = acct.log_dir.join(&acct.id);
     let world = match World::deploy(acct, &Template::Repository, &PARAMETERS).await {
         Ok(world) => world,
-        Err(failure) => {
-            println!("\nFAIL deploy of template.yaml:\n{failure}");
-            let step = StepResult {
-                name: "deploy template.yaml",
-                outcome: Err(failure),
-            };
-            return DrillRun {
-                steps: vec![step],
-                logs,
-            };
-        }
+        Err(failure) => return DrillRun::undeployed("deploy template.yaml", failure, logs),
     };
     report::stack_summary(&world).await;
     let mut drill = steps::Drill::new(world);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::{DeploymentRecord, STACK, Template, World};
 use serde_json::{Value, json};
 
-use super::{PARAMETERS, StepResult, TIME_SCALE};
+use super::{PARAMETERS, StepResult, TIME_SCALE, verdict};
 
 pub struct Drill {
     pub world: World,
@@ -40,14 +40,7 @@ impl Drill {
                         Err(e) => format!("{e}; {denied}"),
                     });
                 }
-                match &outcome {
-                    Ok(evidence) => println!("PASS {}: {}\n", $name, evidence),
-                    Err(e) => println!("FAIL {}: {}\n", $name, e),
-                }
-                results.push(StepResult {
-                    name: $name,
-                    outcome,
-                });
+                results.push(verdict($name, outcome));
             }};
         }
         step!(
