@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudwatch::types::StateValue;
+use aws_sdk_cloudwatch::types::{Dimension, StateValue};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use e2e::handlers::{BOT as FUNCTION, EXECUTION, HookWorld, event};
@@ -383,6 +383,39 @@ async fn post_traffic_fails_while_a_rollback_alarm_is_in_alarm() {
         !message.contains("trading-bot-throttles"),
         "an OK alarm is not blamed: {message}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_guarded_functions_alarm_does_not_fail_this_deployment() {
+    // A guardian-only stack guards two bots and checks both bots' rollback alarms: the
+    // pricing bot's errors in ALARM must not roll back the trading bot's deployment.
+    let hook = HookWorld::new().await;
+    let on = |function: &str| {
+        Dimension::builder()
+            .name("FunctionName")
+            .value(function)
+            .build()
+    };
+    for (alarm, function) in [
+        ("trading-bot-errors", FUNCTION),
+        ("pricing-bot-errors", "pricing-bot"),
+    ] {
+        errors_alarm(&hook.cfg, alarm)
+            .dimensions(on(function))
+            .send()
+            .await
+            .unwrap();
+    }
+    set_alarm_state(&hook.cfg, "pricing-bot-errors", StateValue::Alarm, "test").await;
+    let alarms = [
+        ("HOOK_PHASE", "post"),
+        ("GUARDED_FUNCTIONS", "trading-bot,pricing-bot"),
+        ("ROLLBACK_ALARMS", "trading-bot-errors,pricing-bot-errors"),
+    ];
+
+    hook.run(&hook.app(&alarms)).await.unwrap();
+
+    assert_eq!(hook.recorded().await, ["Succeeded"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

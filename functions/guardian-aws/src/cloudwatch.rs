@@ -1,7 +1,7 @@
 //! CloudWatch alarms: reading the current state of named alarms.
 
 use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::types::AlarmType;
+use aws_sdk_cloudwatch::types::{AlarmType, Dimension, MetricAlarm};
 
 use crate::error::AwsCallError;
 use crate::on_first_use::OnFirstUse;
@@ -14,6 +14,9 @@ const NAMES_PER_CALL: usize = 100;
 pub struct AlarmState {
     pub name: String,
     pub state: String,
+    /// The Lambda function its metric names (dimension `FunctionName`; for metric math, the
+    /// first metric that has one); `None` for composite alarms and other metrics.
+    pub function: Option<String>,
 }
 
 /// Which kind of alarm to read.
@@ -73,17 +76,22 @@ impl CloudWatch {
                 let metric = out
                     .metric_alarms()
                     .iter()
-                    .map(|a| (a.alarm_name(), a.state_value()));
+                    .map(|a| (a.alarm_name(), a.state_value(), metric_function(a)));
                 let composite = out
                     .composite_alarms()
                     .iter()
-                    .map(|a| (a.alarm_name(), a.state_value()));
-                states.extend(metric.chain(composite).filter_map(|(name, state)| {
-                    Some(AlarmState {
-                        name: name?.to_string(),
-                        state: state.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    })
-                }));
+                    .map(|a| (a.alarm_name(), a.state_value(), None));
+                states.extend(
+                    metric
+                        .chain(composite)
+                        .filter_map(|(name, state, function)| {
+                            Some(AlarmState {
+                                name: name?.to_string(),
+                                state: state.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                                function,
+                            })
+                        }),
+                );
                 next_token = out.next_token;
                 if next_token.is_none() {
                     break;
@@ -92,4 +100,21 @@ impl CloudWatch {
         }
         Ok(states)
     }
+}
+
+/// The `FunctionName` dimension of a metric alarm's metric, or of its metric math's first
+/// metric that has one.
+fn metric_function(alarm: &MetricAlarm) -> Option<String> {
+    let of = |dims: &[Dimension]| {
+        dims.iter()
+            .find(|d| d.name() == Some("FunctionName"))
+            .and_then(|d| d.value().map(str::to_string))
+    };
+    of(alarm.dimensions()).or_else(|| {
+        alarm.metrics().iter().find_map(|m| {
+            m.metric_stat()
+                .and_then(|s| s.metric())
+                .and_then(|metric| of(metric.dimensions()))
+        })
+    })
 }

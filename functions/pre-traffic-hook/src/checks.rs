@@ -71,7 +71,7 @@ pub(crate) async fn examine(
         }
     }
     if cfg.phase == Phase::Post
-        && let Some(why) = rollback_alarm_blockers(&app.cloudwatch, cfg).await
+        && let Some(why) = rollback_alarm_blockers(&app.cloudwatch, cfg, &target.function).await
     {
         return failed(Some(target), why);
     }
