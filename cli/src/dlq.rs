@@ -146,16 +146,15 @@ pub fn summarize(action: Action, answer: &Answer, me: &str, style: Style) -> Sum
             .collect(),
         None => vec![serde_json::from_value(value.clone()).unwrap_or_default()],
     };
-    let exits: Vec<Exit> = reports.iter().map(|r| exit_for(action, r)).collect();
     Summary {
         text: reports
             .iter()
             .map(|r| render(action, r, me, style))
             .collect::<Vec<_>>()
             .join("\n"),
-        exit: exits
+        exit: reports
             .iter()
-            .copied()
+            .map(|r| exit_for(action, r))
             .find(|e| *e != Exit::Done)
             .unwrap_or(Exit::Done),
     }

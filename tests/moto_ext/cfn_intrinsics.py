@@ -34,7 +34,8 @@ def parameter_values(declared, given, previous=None):
         if str(p.get("UsePreviousValue", "")).lower() == "true":
             if key not in previous:
                 raise TemplateError(f"Invalid input for parameter key {key}. Need to specify either usePreviousValue as true or a value for the parameter")
-            # Kept as CloudFormation keeps it: the text given (a list parameter's, joined).
+            # Kept as CloudFormation keeps it: ParameterValue is a string, a list parameter's
+            # comma-delimited (CloudFormation API Reference, Parameter data type).
             values[key] = _scalar(previous[key])
         elif "ParameterValue" in p:
             values[key] = p["ParameterValue"]

@@ -58,7 +58,8 @@ async fn statements(w: &World) -> Vec<(String, Value)> {
     all
 }
 
-/// IAM returns policy documents URL-encoded (RFC 3986).
+/// IAM returns policy documents URL-encoded (RFC 3986; IAM API Reference, GetRolePolicy,
+/// PolicyDocument).
 fn percent_decoded(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -157,13 +157,7 @@ fn guarded_dlq(
     function: &str,
     qualifier: Option<&str>,
 ) -> Result<GuardedDlq, ConfigError> {
-    let url = per_function::queue_url(raw).ok_or_else(|| {
-        ConfigError::malformed(
-            DLQ_URL,
-            format!("{raw:?} is neither a queue URL nor a queue ARN"),
-            "use the queue URL SQS shows (ending in /<queue name>) or the queue's ARN",
-        )
-    })?;
+    let url = per_function::queue_url_in(DLQ_URL, raw)?;
     let queue_name = url
         .trim_end_matches('/')
         .rsplit('/')

@@ -58,16 +58,15 @@ async fn handle_one<P: Ports>(
     observed: &mut Observed,
 ) -> Result<Value, DlqError> {
     let config = ports.config();
-    let request = request.clone();
-    request::check_purge_confirmed(&request, &config.queue_name)?;
-    destination::check_source_queue(&request, config.source_queue_url.as_deref())?;
+    request::check_purge_confirmed(request, &config.queue_name)?;
+    destination::check_source_queue(request, config.source_queue_url.as_deref())?;
     if request.action == Action::Redrive && request.to == Destination::Function && !request.dry_run
     {
         refuse_if_stopped(ports, deadline).await?;
     }
     tracing::info!(action = ?request.action, dry_run = request.dry_run, queue = %config.queue_name, "DLQ run starting");
 
-    let report = pass::run(ports, &request, deadline).await?;
+    let report = pass::run(ports, request, deadline).await?;
     tracing::info!(
         examined = report.examined,
         visible = report.depth.visible,

@@ -58,6 +58,17 @@ pub fn invokes(target_arn: &str, function: &str) -> bool {
     target_arn.starts_with("arn:") && function_name(target_arn) == function
 }
 
+/// The function an alarm watches: the `FunctionName` dimension of its first metric that has
+/// one, in the alarm shape of EventBridge's "CloudWatch Alarm State Change" `detail` and of the
+/// Lambda alarm action's `alarmData` (`configuration.metrics[].metricStat.metric.dimensions`).
+pub fn alarm_function(alarm: &serde_json::Value) -> Option<String> {
+    alarm["configuration"]["metrics"]
+        .as_array()?
+        .iter()
+        .find_map(|m| m["metricStat"]["metric"]["dimensions"]["FunctionName"].as_str())
+        .map(str::to_string)
+}
+
 /// The account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`), if it has one.
 pub fn account_of(arn: &str) -> Option<&str> {
     match arn.split(':').collect::<Vec<_>>().as_slice() {

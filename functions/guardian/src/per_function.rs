@@ -39,9 +39,21 @@ pub fn entries(
     Ok(entries)
 }
 
+/// An SQS queue URL as given, or the URL of a queue ARN, for setting `var`.
+pub fn queue_url_in(var: &str, raw: &str) -> Result<String, ConfigError> {
+    queue_url(raw).ok_or_else(|| {
+        ConfigError::malformed(
+            var,
+            format!("{raw:?} is neither a queue URL nor a queue ARN"),
+            "use the queue URL SQS shows (https://sqs.<region>.amazonaws.com/<account>/<name>) or the queue's ARN",
+        )
+    })
+}
+
 /// An SQS queue URL, or the URL of a queue ARN (`arn:<partition>:sqs:<region>:<account>:<name>`)
-/// in the form SQS itself returns (`https://sqs.<region>.<domain>/<account>/<name>`).
-pub fn queue_url(raw: &str) -> Option<String> {
+/// in the form SQS itself gives queues (`https://sqs.<region>.<domain>/<account>/<name>`;
+/// SQS Developer Guide, "Amazon SQS queue and message identifiers", Queue name and URL).
+fn queue_url(raw: &str) -> Option<String> {
     if raw.starts_with("https://") || raw.starts_with("http://") {
         return Some(raw.to_string());
     }
@@ -132,6 +144,11 @@ mod tests {
         assert_eq!(queue_url(url).as_deref(), Some(url));
         assert_eq!(queue_url("arn:aws:sns:eu-west-1:123456789012:t"), None);
         assert_eq!(queue_url("bot-dlq"), None);
+        let err = queue_url_in("DLQ_URL", "bot-dlq").unwrap_err().to_string();
+        assert!(
+            err.contains("DLQ_URL") && err.contains("queue ARN"),
+            "{err}"
+        );
     }
 
     #[test]

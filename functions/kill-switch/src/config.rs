@@ -58,7 +58,10 @@ impl Config {
         for ((name, group), dlq) in guarded.names().zip(groups).zip(dlqs) {
             let around = Surroundings {
                 deployment: group.as_deref().map(deployment_group).transpose()?,
-                dlq_url: dlq.as_deref().map(dlq_url).transpose()?,
+                dlq_url: dlq
+                    .as_deref()
+                    .map(|raw| per_function::queue_url_in(DLQ_URL, raw))
+                    .transpose()?,
             };
             surroundings.insert(name.to_string(), around);
         }
@@ -78,12 +81,14 @@ impl Config {
 
     /// With several guarded functions a schedule belongs to the one its target invokes; with
     /// one, every configured schedule is its (the target may be a state machine that runs it).
-    pub fn schedule_owner_check<'a>(&self, function: &'a str) -> Option<&'a str> {
+    pub fn schedules_must_invoke<'a>(&self, function: &'a str) -> Option<&'a str> {
         self.guarded.single().is_none().then_some(function)
     }
 }
 
-/// `application/group` or the deployment group's ARN.
+/// `application/group` or the deployment group's ARN
+/// (`arn:<partition>:codedeploy:<region>:<account>:deploymentgroup:<application>/<group>`,
+/// the resource type `deploymentgroup` in the Service Authorization Reference, CodeDeploy).
 fn deployment_group(raw: &str) -> Result<DeploymentGroup, ConfigError> {
     per_function::resource_of(raw, "codedeploy", "deploymentgroup")
         .and_then(|r| r.split_once('/'))
@@ -99,16 +104,6 @@ fn deployment_group(raw: &str) -> Result<DeploymentGroup, ConfigError> {
                 "use application/group, or the ARN arn:aws:codedeploy:<region>:<account>:deploymentgroup:<application>/<group>",
             )
         })
-}
-
-fn dlq_url(raw: &str) -> Result<String, ConfigError> {
-    per_function::queue_url(raw).ok_or_else(|| {
-        ConfigError::malformed(
-            DLQ_URL,
-            format!("{raw:?} is neither a queue URL nor a queue ARN"),
-            "use the queue's URL (https://sqs.<region>.amazonaws.com/<account>/<name>) or ARN",
-        )
-    })
 }
 
 #[cfg(test)]
@@ -142,7 +137,7 @@ mod tests {
         .unwrap();
         assert_eq!(full.schedules.len(), 2);
         assert_eq!(full.around("bot").deployment.unwrap().group, "group");
-        assert_eq!(full.schedule_owner_check("bot"), None);
+        assert_eq!(full.schedules_must_invoke("bot"), None);
     }
 
     #[test]
@@ -181,7 +176,7 @@ mod tests {
             })
         );
         assert!(b.dlq_url.unwrap().ends_with("/b-dlq"));
-        assert_eq!(c.schedule_owner_check("bot-b"), Some("bot-b"));
+        assert_eq!(c.schedules_must_invoke("bot-b"), Some("bot-b"));
     }
 
     #[test]

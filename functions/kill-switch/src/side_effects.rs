@@ -54,7 +54,7 @@ pub async fn set_schedules(
 ) {
     let verb = if enabled { "enabled" } else { "disabled" };
     let function = outcome.function.clone();
-    let owner = ports.config().schedule_owner_check(&function);
+    let owner = ports.config().schedules_must_invoke(&function);
     for s in &ports.config().schedules {
         let set = ports
             .scheduler()

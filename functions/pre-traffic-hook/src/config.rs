@@ -81,7 +81,9 @@ impl Config {
     }
 }
 
-/// Alarm names or ARNs (what another stack exports) -> names, which `DescribeAlarms` takes.
+/// Alarm names or ARNs (what another stack exports; `arn:<partition>:cloudwatch:<region>:
+/// <account>:alarm:<name>`, Service Authorization Reference, CloudWatch) -> names, which
+/// `DescribeAlarms` takes.
 fn alarm_names(env: &Env, var: &str) -> Result<Vec<String>, ConfigError> {
     env.list(var)
         .iter()

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::alert::{Alert, Source};
+use crate::guarded::alarm_function;
 
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 const DEPLOYMENT_STATE_CHANGE: &str = "CodeDeploy Deployment State-change Notification";
@@ -230,14 +231,7 @@ fn alarm_data(envelope: &Value, data: &Value) -> Alert {
             })
             .unwrap_or_default(),
         actions_suppressed_by: text(data, "/state/actionsSuppressedBy"),
-        function: data
-            .pointer("/configuration/metrics")
-            .and_then(Value::as_array)
-            .and_then(|metrics| {
-                metrics
-                    .iter()
-                    .find_map(|m| text(m, "/metricStat/metric/dimensions/FunctionName"))
-            }),
+        function: alarm_function(data),
         ..Alert::default()
     }
 }
@@ -287,15 +281,13 @@ fn modern_metrics(metrics: &[Value]) -> String {
 }
 
 /// The `FunctionName` dimension of a classic trigger's metric (or of its first metric-math
-/// metric that has one). Dimensions are `{"name","value"}` in SNS alarm JSON.
+/// metric that has one); dimensions are `{"name", "value"}` there, as `dimensions` reads them.
 fn classic_function(trigger: &Value) -> Option<String> {
     let of = |dims: Option<&Value>| {
-        dims.and_then(Value::as_array)?.iter().find_map(|d| {
-            let name = text(d, "/name").or_else(|| text(d, "/Name"))?;
-            (name == "FunctionName")
-                .then(|| text(d, "/value").or_else(|| text(d, "/Value")))
-                .flatten()
-        })
+        dims.and_then(Value::as_array)?
+            .iter()
+            .find(|d| text(d, "/name").as_deref() == Some("FunctionName"))
+            .and_then(|d| text(d, "/value"))
     };
     of(trigger.get("Dimensions")).or_else(|| {
         trigger

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::guarded::GuardedFunctions;
+use crate::guarded::{GuardedFunctions, alarm_function};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -232,15 +232,6 @@ fn parse_alarm(event: &Value, guarded: &GuardedFunctions) -> Result<Parsed, Requ
         reason: Some(format!("auto-halt: alarm {name} entered ALARM: {why}")),
         requested_by: format!("alarm:{name}"),
     }))
-}
-
-/// The `FunctionName` dimension of the alarm's first metric that has one.
-fn alarm_function(alarm: &Value) -> Option<String> {
-    alarm["configuration"]["metrics"]
-        .as_array()?
-        .iter()
-        .find_map(|m| m["metricStat"]["metric"]["dimensions"]["FunctionName"].as_str())
-        .map(str::to_string)
 }
 
 fn choose_function(

@@ -1,5 +1,6 @@
 //! `SCHEDULE_NAMES` entries: EventBridge Scheduler schedules as `group/name`, `name` or the
-//! schedule's ARN (`arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>`).
+//! schedule's ARN (`arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>`,
+//! the resource type `schedule` in the Service Authorization Reference, EventBridge Scheduler).
 
 use std::fmt;
 
